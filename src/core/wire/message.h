@@ -1,0 +1,43 @@
+// Every message on a connection starts with its type as a varint; the body
+// follows, encoded by the message's own codec. The registry of types lives
+// here so a number is never used twice. Types are never renumbered: a new
+// protocol version may add types, and a receiver rejects a type it does not
+// know by closing the connection (it is counted as malformed).
+#pragma once
+
+#include <cstdint>
+
+#include "core/common/status.h"
+#include "core/wire/codec.h"
+
+namespace lashup::wire {
+
+// Version of the peer protocol, carried in the connection handshake. A node
+// accepts a peer whose version is in [kProtocolVersionMin, kProtocolVersion].
+inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersionMin = 1;
+
+enum class MessageType : uint32_t {
+  handshake = 1,
+  ping = 2,
+  pong = 3,
+};
+
+inline constexpr uint32_t kMessageTypeMax = 3;
+
+// Starts a message of the given type.
+inline Writer begin_message(MessageType type) {
+  Writer w;
+  w.varint(static_cast<uint32_t>(type));
+  return w;
+}
+
+// Reads the type of a message, leaving `reader` at its body.
+inline Result<MessageType> read_message_type(Reader& reader) {
+  uint64_t raw = 0;
+  if (!reader.varint(raw)) return reader.status();
+  if (raw == 0 || raw > kMessageTypeMax) return Status::unsupported("unknown message type " + std::to_string(raw));
+  return static_cast<MessageType>(raw);
+}
+
+}  // namespace lashup::wire
