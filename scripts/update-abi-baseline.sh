@@ -1,0 +1,8 @@
+#!/bin/sh
+# Regenerates tests/abi/liblashup.abi from a build (default: build/ci).
+# Run it after a reviewed, compatible change of include/lashup/lashup.h.
+set -eu
+cd "$(dirname "$0")/.."
+build=${1:-build/ci}
+abidw --headers-dir include/lashup --drop-private-types --no-show-locs --no-corpus-path --out-file tests/abi/liblashup.abi "$build/capi/liblashup.so"
+echo "wrote tests/abi/liblashup.abi"
