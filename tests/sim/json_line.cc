@@ -1,0 +1,72 @@
+#include "json_line.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace lashup::sim {
+
+void JsonLine::quoted(std::string_view text) {
+  body_ += '"';
+  for (const char c : text) {
+    switch (c) {
+      case '"': body_ += "\\\""; break;
+      case '\\': body_ += "\\\\"; break;
+      case '\n': body_ += "\\n"; break;
+      case '\r': body_ += "\\r"; break;
+      case '\t': body_ += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          body_ += escaped;
+        } else {
+          body_ += c;
+        }
+    }
+  }
+  body_ += '"';
+}
+
+void JsonLine::key(std::string_view name) {
+  if (!body_.empty()) body_ += ',';
+  quoted(name);
+  body_ += ':';
+}
+
+JsonLine& JsonLine::add(std::string_view name, std::string_view value) {
+  key(name);
+  quoted(value);
+  return *this;
+}
+
+JsonLine& JsonLine::add(std::string_view name, bool value) {
+  key(name);
+  body_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonLine& JsonLine::add(std::string_view name, int64_t value) {
+  key(name);
+  body_ += std::to_string(value);
+  return *this;
+}
+
+JsonLine& JsonLine::add(std::string_view name, uint64_t value) {
+  key(name);
+  body_ += std::to_string(value);
+  return *this;
+}
+
+JsonLine& JsonLine::add(std::string_view name, double value) {
+  key(name);
+  if (!std::isfinite(value)) {
+    body_ += "null";
+    return *this;
+  }
+  char text[64];
+  std::snprintf(text, sizeof text, "%.3f", value);
+  body_ += text;
+  return *this;
+}
+
+}  // namespace lashup::sim
