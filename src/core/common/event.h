@@ -1,7 +1,9 @@
-// Events a core reports to the application (through the runtime's event
-// queue, or to the simulator's observers).
+// Events a node reports to the application (through the runtime's event
+// queue, or to the simulator's observers). Each is emitted only on a real
+// change.
 #pragma once
 
+#include <cstdint>
 #include <variant>
 
 #include "core/common/ids.h"
@@ -9,18 +11,66 @@
 
 namespace lashup {
 
-// A probe to `peer` was answered after `round_trip`.
+// A probe to `peer` was answered after `round_trip` (ping core).
 struct ProbeAnswered {
   NodeName peer;
   Duration round_trip;
 };
 
-// A probe to `peer` was not answered within `timeout`.
+// A probe to `peer` was not answered within `timeout` (ping core).
 struct ProbeTimedOut {
   NodeName peer;
   Duration timeout;
 };
 
-using Event = std::variant<ProbeAnswered, ProbeTimedOut>;
+// A member appeared, or its address, metadata or leave flag changed.
+struct MemberUpdated {
+  NodeName name;
+  Incarnation incarnation = 0;
+};
+
+// A member was forgotten (expired after being unreachable, or left).
+struct MemberRemoved {
+  NodeName name;
+};
+
+enum class Reachability : uint8_t { reachable, unreachable, left };
+
+// Whether `name` can be reached from this node through the overlay changed.
+struct ReachabilityChanged {
+  NodeName name;
+  Reachability state = Reachability::reachable;
+};
+
+// `reporter` says it cannot reach `target` directly although `target`
+// answers others (present), or no longer says so.
+struct LinkReportChanged {
+  NodeName reporter;
+  NodeName target;
+  bool present = true;
+};
+
+// An active-view neighbour came or went (reason as in NeighborDownReason).
+struct NeighborChanged {
+  NodeName peer;
+  bool up = true;
+  const char* reason = "";
+};
+
+// The route tree from this node changed (coalesced).
+struct RoutesChanged {
+  uint32_t reachable_members = 0;
+};
+
+// The answer to a health check of `name` requested through the API.
+struct HealthCheckResult {
+  NodeName name;
+  bool alive = false;
+  Duration round_trip{0};
+  uint64_t request_id = 0;
+};
+
+using Event = std::variant<ProbeAnswered, ProbeTimedOut, MemberUpdated, MemberRemoved, ReachabilityChanged,
+                           LinkReportChanged, NeighborChanged, RoutesChanged, HealthCheckResult>;
 
 }  // namespace lashup

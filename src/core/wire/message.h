@@ -21,9 +21,24 @@ enum class MessageType : uint32_t {
   handshake = 1,
   ping = 2,
   pong = 3,
+  // Overlay (HyParView).
+  join = 4,
+  join_reply = 5,
+  forward_join = 6,
+  neighbor = 7,
+  neighbor_reply = 8,
+  disconnect = 9,
+  shuffle = 10,
+  shuffle_reply = 11,
+  // Membership.
+  member_records = 12,
+  member_digest = 13,
+  // Failure detector.
+  probe_request = 14,
+  probe_ack = 15,
 };
 
-inline constexpr uint32_t kMessageTypeMax = 3;
+inline constexpr uint32_t kMessageTypeMax = 15;
 
 // Starts a message of the given type.
 inline Writer begin_message(MessageType type) {

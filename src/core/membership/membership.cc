@@ -1,0 +1,502 @@
+#include "core/membership/membership.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace lashup {
+
+namespace {
+
+// A batch of records in one message stays far below the frame limit.
+constexpr size_t kRecordsPerBatch = 512;
+
+// reported_ holds this for a member no event has described yet.
+constexpr auto kNotReported = static_cast<Reachability>(0xff);
+
+bool newer(const wire::MemberRecord& a, const wire::MemberRecord& b) {
+  return std::tie(a.incarnation, a.version) > std::tie(b.incarnation, b.version);
+}
+
+std::vector<NodeName> sorted_unique(std::vector<NodeName> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+}  // namespace
+
+Membership::Membership(MembershipConfig config, wire::PeerRef self, Incarnation incarnation, Random& random,
+                       Connections& connections, MembershipListener& listener)
+    : config_(config), self_(std::move(self)), random_(random), connections_(connections), listener_(listener) {
+  self_record_.name = self_.name;
+  self_record_.address = self_.address;
+  self_record_.incarnation = incarnation;
+  self_record_.version = 1;
+  self_id_ = intern(self_.name);
+  Member& me = members_[self_id_];
+  me.has_record = true;
+  me.record = self_record_;
+}
+
+void Membership::start(Time now, Actions& out) {
+  members_[self_id_].last_heard = now;
+  next_refresh_at_ = now + random_.jittered(config_.refresh_interval, 0.2);
+  next_expiry_at_ = now + 1s;
+  out.wake_no_later_than(next_refresh_at_);
+  out.wake_no_later_than(next_expiry_at_);
+}
+
+void Membership::set_active_view(Time now, std::vector<NodeName> sorted_names, Actions& out) {
+  if (sorted_names == self_record_.active_view) return;
+  self_record_.active_view = std::move(sorted_names);
+  set_edges_from(self_id_, self_record_.active_view);
+  bump_own(now, out);
+}
+
+void Membership::set_link_reports(Time now, std::vector<NodeName> sorted_names, Actions& out) {
+  if (sorted_names.size() > wire::kLinkReportsMax) sorted_names.resize(wire::kLinkReportsMax);
+  if (sorted_names == self_record_.link_reports) return;
+  self_record_.link_reports = std::move(sorted_names);
+  bump_own(now, out);
+}
+
+Status Membership::set_metadata(Time now, Bytes metadata, Actions& out) {
+  if (metadata.size() > config_.metadata_bytes_max) {
+    return Status::too_large("metadata of " + std::to_string(metadata.size()) + " bytes exceeds membership.metadata_bytes_max (" +
+                             std::to_string(config_.metadata_bytes_max) + ")");
+  }
+  if (metadata == self_record_.metadata) return Status::ok();
+  self_record_.metadata = std::move(metadata);
+  bump_own(now, out);
+  return Status::ok();
+}
+
+void Membership::leave(Time now, Actions& out) {
+  self_record_.leaving = true;
+  self_record_.version += 1;
+  members_[self_id_].record = self_record_;
+  flood_own(now, out);
+}
+
+void Membership::on_neighbor_up(Time now, const NodeName& peer, Actions& out) {
+  wire::MemberDigest digest;
+  digest.entries.reserve(members_.size());
+  for (const auto& m : members_) {
+    if (m.has_record) digest.entries.push_back({m.name, m.record.incarnation, m.record.version});
+  }
+  ++stats_.digests_sent;
+  connections_.send(now, peer, std::string(), wire::encode(digest), out);
+}
+
+bool Membership::handle(Time now, const NodeName& from, wire::MessageType type, wire::Reader& body, Actions& out) {
+  if (type == wire::MessageType::member_records) {
+    auto m = wire::decode_member_records(body);
+    if (!m) return false;
+    std::vector<MemberId> applied;
+    for (auto& record : m->records) {
+      ++stats_.records_received;
+      const NodeName name = record.name;
+      if (apply(now, std::move(record), out)) applied.push_back(*find(name));
+    }
+    if (!applied.empty() && m->ttl > 0) forward(now, applied, m->ttl - 1, from, out);
+    report_changes(now, out);
+    return true;
+  }
+  if (type == wire::MessageType::member_digest) {
+    auto m = wire::decode_member_digest(body);
+    if (!m) return false;
+    // What the peer has, by our ids; then push everything newer or missing.
+    std::vector<const wire::DigestEntry*> theirs(members_.size(), nullptr);
+    for (const auto& entry : m->entries) {
+      if (auto id = find(entry.name)) theirs[*id] = &entry;
+    }
+    std::vector<MemberId> push;
+    for (MemberId id = 0; id < members_.size(); ++id) {
+      const Member& member = members_[id];
+      if (!member.has_record || member.name == from) continue;
+      const wire::DigestEntry* entry = theirs[id];
+      if (entry == nullptr || std::tie(member.record.incarnation, member.record.version) >
+                                  std::tie(entry->incarnation, entry->version)) {
+        push.push_back(id);
+      }
+    }
+    if (!push.empty()) send_records(now, from, push, flood_ttl(), out);
+    return true;
+  }
+  return false;
+}
+
+void Membership::tick(Time now, Actions& out) {
+  if (own_dirty_ && now - last_own_flood_ >= config_.flood_gap) flood_own(now, out);
+  if (now >= next_refresh_at_) {
+    next_refresh_at_ = now + random_.jittered(config_.refresh_interval, 0.2);
+    bump_own(now, out);
+  }
+  if (now >= next_expiry_at_) {
+    next_expiry_at_ = now + 1s;
+    expire(now, out);
+  }
+  report_changes(now, out);
+  if (own_dirty_) out.wake_no_later_than(last_own_flood_ + config_.flood_gap);
+  if (changes_pending_) out.wake_no_later_than(next_report_at_);
+  out.wake_no_later_than(next_refresh_at_);
+  out.wake_no_later_than(next_expiry_at_);
+}
+
+size_t Membership::member_count() const {
+  return static_cast<size_t>(std::count_if(members_.begin(), members_.end(), [](const Member& m) { return m.has_record; }));
+}
+
+std::vector<MemberInfo> Membership::members(Time) const {
+  std::vector<MemberInfo> out;
+  for (const auto& m : members_) {
+    if (!m.has_record) continue;
+    if (auto info = member(m.name)) out.push_back(std::move(*info));
+  }
+  std::sort(out.begin(), out.end(), [](const MemberInfo& a, const MemberInfo& b) { return a.name < b.name; });
+  return out;
+}
+
+std::optional<MemberInfo> Membership::member(const NodeName& name) const {
+  auto id = find(name);
+  if (!id || !members_[*id].has_record) return std::nullopt;
+  const Member& m = members_[*id];
+  MemberInfo info;
+  info.name = m.name;
+  info.address = m.record.address;
+  info.incarnation = m.record.incarnation;
+  info.version = m.record.version;
+  info.last_heard = m.last_heard;
+  info.metadata = m.record.metadata;
+  info.active_view = m.record.active_view;
+  info.link_reports = m.record.link_reports;
+  info.state = m.left ? Reachability::left : reachable(name) ? Reachability::reachable : Reachability::unreachable;
+  return info;
+}
+
+bool Membership::reachable(const NodeName& name) const {
+  auto id = find(name);
+  if (!id) return false;
+  if (*id == self_id_) return true;
+  if (members_[*id].left) return false;
+  return own_tree().reachable(*id);
+}
+
+std::optional<uint32_t> Membership::distance(const NodeName& name) const {
+  auto id = find(name);
+  if (!id || !reachable(name)) return std::nullopt;
+  return own_tree_.distance[*id];
+}
+
+std::vector<NodeName> Membership::path_to(const NodeName& name) const {
+  std::vector<NodeName> path;
+  auto id = find(name);
+  if (!id || !reachable(name)) return path;
+  for (MemberId v : own_tree_.path_to(*id)) path.push_back(members_[v].name);
+  return path;
+}
+
+std::vector<Membership::TreeEntry> Membership::route_tree(const NodeName& root) {
+  std::vector<TreeEntry> entries;
+  auto root_id = find(root);
+  if (!root_id) return entries;
+  const RouteTree tree = *root_id == self_id_ ? own_tree() : graph_.bfs(*root_id, excluded());
+  for (MemberId v = 0; v < tree.distance.size(); ++v) {
+    if (!tree.reachable(v)) continue;
+    TreeEntry e;
+    e.name = members_[v].name;
+    e.distance = tree.distance[v];
+    if (tree.parent[v] != kNoMember) e.parent = members_[tree.parent[v]].name;
+    entries.push_back(std::move(e));
+  }
+  std::sort(entries.begin(), entries.end(), [](const TreeEntry& a, const TreeEntry& b) {
+    return std::tie(a.distance, a.name) < std::tie(b.distance, b.name);
+  });
+  return entries;
+}
+
+std::vector<wire::PeerRef> Membership::unreachable_members() const {
+  std::vector<wire::PeerRef> out;
+  const RouteTree& tree = own_tree();
+  for (MemberId id = 0; id < members_.size(); ++id) {
+    const Member& m = members_[id];
+    if (m.has_record && !m.left && id != self_id_ && !tree.reachable(id) && !m.record.address.empty()) {
+      out.push_back({m.name, m.record.address});
+    }
+  }
+  return out;
+}
+
+std::vector<wire::PeerRef> Membership::reachable_members() const {
+  std::vector<wire::PeerRef> out;
+  const RouteTree& tree = own_tree();
+  for (MemberId id = 0; id < members_.size(); ++id) {
+    const Member& m = members_[id];
+    if (m.has_record && !m.left && id != self_id_ && tree.reachable(id) && !m.record.address.empty()) {
+      out.push_back({m.name, m.record.address});
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> Membership::address_of(const NodeName& name) const {
+  auto id = find(name);
+  if (!id || !members_[*id].has_record || members_[*id].record.address.empty()) return std::nullopt;
+  return members_[*id].record.address;
+}
+
+size_t Membership::footprint_bytes() const {
+  size_t bytes = sizeof(*this) + members_.capacity() * sizeof(Member) + ids_.size() * (sizeof(NodeName) + 32);
+  for (const auto& m : members_) {
+    bytes += m.name.capacity() + m.record.name.capacity() + m.record.address.capacity() + m.record.metadata.capacity();
+    bytes += m.record.active_view.capacity() * sizeof(NodeName);
+    for (const auto& n : m.record.active_view) bytes += n.capacity() > 15 ? n.capacity() : 0;
+    bytes += m.record.link_reports.capacity() * sizeof(NodeName);
+  }
+  for (MemberId id = 0; id < graph_.size(); ++id) bytes += graph_.edges(id).capacity() * sizeof(MemberId) + 24;
+  bytes += own_tree_.distance.capacity() * sizeof(uint32_t) + own_tree_.parent.capacity() * sizeof(MemberId);
+  bytes += reported_.capacity() + reported_distance_.capacity() * sizeof(uint32_t);
+  return bytes;
+}
+
+Bytes Membership::encode_known_members() const {
+  std::vector<wire::PeerRef> known;
+  for (const auto& m : members_) {
+    if (m.has_record && !m.left && m.name != self_.name && !m.record.address.empty()) {
+      known.push_back({m.name, m.record.address});
+    }
+  }
+  wire::Writer w;
+  w.u8(1);  // format version
+  wire::write_peers(w, known);
+  return w.take();
+}
+
+std::vector<wire::PeerRef> Membership::decode_known_members(const Bytes& bytes) {
+  wire::Reader r(bytes);
+  uint8_t version = 0;
+  std::vector<wire::PeerRef> peers;
+  if (!r.u8(version) || version != 1 || !wire::read_peers(r, peers, 1u << 20) || !r.finish()) return {};
+  return peers;
+}
+
+MemberId Membership::intern(const NodeName& name) {
+  if (auto it = ids_.find(name); it != ids_.end()) return it->second;
+  MemberId id;
+  if (!free_ids_.empty()) {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+  } else {
+    id = static_cast<MemberId>(members_.size());
+    members_.emplace_back();
+    graph_.resize(members_.size());
+  }
+  members_[id] = Member{};
+  members_[id].name = name;
+  ids_.emplace(name, id);
+  return id;
+}
+
+std::optional<MemberId> Membership::find(const NodeName& name) const {
+  auto it = ids_.find(name);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Membership::apply(Time now, wire::MemberRecord record, Actions& out) {
+  if (record.name == self_.name) {
+    // Someone holds a version of us at least as new as ours (we restarted
+    // and lost state): refute it with a higher version.
+    if (std::tie(record.incarnation, record.version) >= std::tie(self_record_.incarnation, self_record_.version)) {
+      self_record_.incarnation = std::max(self_record_.incarnation, record.incarnation);
+      self_record_.version = record.version;
+      bump_own(now, out);
+    }
+    return false;
+  }
+  const MemberId id = intern(record.name);
+  Member& m = members_[id];
+  if (m.has_record && !newer(record, m.record)) return false;
+  ++stats_.records_applied;
+
+  record.active_view = sorted_unique(std::move(record.active_view));
+  record.link_reports = sorted_unique(std::move(record.link_reports));
+  const bool is_new = !m.has_record;
+  const bool changed = is_new || m.record.address != record.address || m.record.metadata != record.metadata ||
+                       m.record.leaving != record.leaving || m.record.incarnation != record.incarnation;
+  if (!is_new) {
+    // The cascade: whoever this member dropped, we check at once if it is
+    // our neighbour too (reference §1.3 process_new_member).
+    for (const auto& old_neighbor : m.record.active_view) {
+      if (!std::binary_search(record.active_view.begin(), record.active_view.end(), old_neighbor)) {
+        listener_.on_dropped_by_other(now, record.name, old_neighbor, out);
+      }
+    }
+    for (const auto& target : m.record.link_reports) {
+      if (!std::binary_search(record.link_reports.begin(), record.link_reports.end(), target)) {
+        out.emit(LinkReportChanged{record.name, target, false});
+      }
+    }
+  }
+  for (const auto& target : record.link_reports) {
+    if (is_new || !std::binary_search(m.record.link_reports.begin(), m.record.link_reports.end(), target)) {
+      out.emit(LinkReportChanged{record.name, target, true});
+    }
+  }
+  set_edges_from(id, record.active_view);
+  Member& member = members_[id];  // set_edges_from may have grown members_
+  if (member.left != record.leaving) own_tree_version_ = ~uint64_t{0};  // reachability changes, edges do not
+  member.left = record.leaving;
+  member.record = std::move(record);
+  member.has_record = true;
+  member.last_heard = now;
+  if (changed) out.emit(MemberUpdated{member.name, member.record.incarnation});
+  changes_pending_ = true;
+  return true;
+}
+
+void Membership::set_edges_from(MemberId id, const std::vector<NodeName>& names) {
+  std::vector<MemberId> targets;
+  targets.reserve(names.size());
+  for (const auto& name : names) {
+    if (name == members_[id].name) continue;
+    targets.push_back(intern(name));
+  }
+  const std::vector<MemberId> old = graph_.edges(id);
+  for (MemberId t : targets) ++members_[t].referenced_by;
+  graph_.set_edges(id, std::move(targets));
+  for (MemberId t : old) {
+    if (--members_[t].referenced_by == 0 && !members_[t].has_record && t != self_id_) release(t);
+  }
+  changes_pending_ = true;
+}
+
+void Membership::release(MemberId id) {
+  ids_.erase(members_[id].name);
+  graph_.set_edges(id, {});
+  members_[id] = Member{};
+  if (id < reported_.size()) reported_[id] = kNotReported;
+  if (id < reported_distance_.size()) reported_distance_[id] = kUnreachable;
+  free_ids_.push_back(id);
+}
+
+void Membership::bump_own(Time now, Actions& out) {
+  self_record_.version += 1;
+  members_[self_id_].record = self_record_;
+  members_[self_id_].last_heard = now;
+  own_dirty_ = true;
+  changes_pending_ = true;
+  if (now - last_own_flood_ >= config_.flood_gap) {
+    flood_own(now, out);
+  } else {
+    out.wake_no_later_than(last_own_flood_ + config_.flood_gap);
+  }
+}
+
+void Membership::flood_own(Time now, Actions& out) {
+  own_dirty_ = false;
+  last_own_flood_ = now;
+  ++stats_.own_floods;
+  forward(now, {self_id_}, flood_ttl(), std::string(), out);
+}
+
+void Membership::forward(Time now, const std::vector<MemberId>& ids, uint32_t ttl, const NodeName& except,
+                         Actions& out) {
+  for (const auto& neighbor : self_record_.active_view) {
+    if (neighbor == except) continue;
+    send_records(now, neighbor, ids, ttl, out);
+  }
+}
+
+void Membership::send_records(Time now, const NodeName& to, const std::vector<MemberId>& ids, uint32_t ttl,
+                              Actions& out) {
+  for (size_t start = 0; start < ids.size(); start += kRecordsPerBatch) {
+    wire::MemberRecords message;
+    message.ttl = ttl;
+    const size_t end = std::min(ids.size(), start + kRecordsPerBatch);
+    for (size_t i = start; i < end; ++i) {
+      const Member& m = members_[ids[i]];
+      if (m.name == to) continue;  // it knows itself best
+      message.records.push_back(m.record);
+    }
+    if (message.records.empty()) continue;
+    stats_.records_sent += message.records.size();
+    ++stats_.record_messages_sent;
+    connections_.send(now, to, std::string(), wire::encode(message), out);
+  }
+}
+
+uint32_t Membership::flood_ttl() {
+  const uint32_t eccentricity = own_tree().max_distance;
+  return std::clamp<uint32_t>(2 * eccentricity + 2, 4, 64);
+}
+
+const RouteTree& Membership::own_tree() const {
+  if (own_tree_version_ != graph_.version()) {
+    own_tree_ = graph_.bfs(self_id_, excluded());
+    own_tree_version_ = graph_.version();
+  }
+  return own_tree_;
+}
+
+std::vector<bool> Membership::excluded() const {
+  std::vector<bool> out(members_.size(), false);
+  bool any = false;
+  for (MemberId id = 0; id < members_.size(); ++id) {
+    if (members_[id].left) out[id] = any = true;
+  }
+  if (!any) out.clear();
+  return out;
+}
+
+void Membership::report_changes(Time now, Actions& out) {
+  if (!changes_pending_ || now < next_report_at_) return;
+  changes_pending_ = false;
+  next_report_at_ = now + config_.event_coalesce;
+  // Leave flags change reachability without changing edges.
+  own_tree_version_ = ~uint64_t{0};
+  const RouteTree& tree = own_tree();
+  reported_.resize(members_.size(), kNotReported);
+  reported_distance_.resize(members_.size(), kUnreachable);
+  bool routes_changed = false;
+  uint32_t reachable_count = 0;
+  for (MemberId id = 0; id < members_.size(); ++id) {
+    const Member& m = members_[id];
+    if (tree.distance[id] != reported_distance_[id]) {
+      routes_changed = true;
+      reported_distance_[id] = tree.distance[id];
+    }
+    if (!m.has_record || id == self_id_) continue;
+    const Reachability state =
+        m.left ? Reachability::left : tree.reachable(id) ? Reachability::reachable : Reachability::unreachable;
+    if (state == Reachability::reachable) ++reachable_count;
+    if (reported_[id] != state) {
+      reported_[id] = state;
+      out.emit(ReachabilityChanged{m.name, state});
+    }
+  }
+  if (routes_changed) out.emit(RoutesChanged{reachable_count});
+}
+
+void Membership::expire(Time now, Actions& out) {
+  const RouteTree& tree = own_tree();
+  std::vector<MemberId> expired;
+  for (MemberId id = 0; id < members_.size(); ++id) {
+    const Member& m = members_[id];
+    if (!m.has_record || id == self_id_) continue;
+    if ((m.left || !tree.reachable(id)) && now - m.last_heard >= config_.expire_after) expired.push_back(id);
+  }
+  for (MemberId id : expired) {
+    ++stats_.members_expired;
+    Member& m = members_[id];
+    m.has_record = false;
+    m.left = false;
+    m.record = wire::MemberRecord{};
+    set_edges_from(id, {});
+    if (id < reported_.size()) reported_[id] = kNotReported;
+    out.emit(MemberRemoved{members_[id].name});
+    if (members_[id].referenced_by == 0) release(id);
+  }
+}
+
+}  // namespace lashup

@@ -1,0 +1,171 @@
+// Global membership: every node keeps the record of every member (its
+// active view, link reports and metadata), floods its own record when it
+// changes and on a slow refresh, and computes reachability and route trees
+// over the adjacency DB the records form.
+//
+// Where we differ from the original (reference §1.3, §7 item 9):
+//  - the flood TTL is derived from the graph (twice the eccentricity of this
+//    node, plus slack), not a fixed 10, and is decremented once per hop;
+//  - a record is never sent back to the neighbour it came from, nor to the
+//    member it describes;
+//  - a new neighbour gets a digest and pushes back only what we lack,
+//    in both directions;
+//  - graceful leave is announced and reported as `left`, not as a failure;
+//  - `last heard` uses one clock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/common/actions.h"
+#include "core/common/random.h"
+#include "core/membership/routing.h"
+#include "core/node/connections.h"
+#include "core/wire/membership_messages.h"
+
+namespace lashup {
+
+struct MembershipConfig {
+  Duration refresh_interval = 30s;
+  Duration expire_after = 3600s;
+  size_t metadata_bytes_max = 1024;
+  Duration event_coalesce = 20ms;
+  // Own-record floods are at least this far apart (changes in between are
+  // sent together).
+  Duration flood_gap = 5ms;
+};
+
+class MembershipListener {
+ public:
+  virtual ~MembershipListener() = default;
+  // `owner`'s new record no longer lists `dropped` as a neighbour.
+  virtual void on_dropped_by_other(Time now, const NodeName& owner, const NodeName& dropped, Actions& out) = 0;
+};
+
+struct MembershipStats {
+  uint64_t records_received = 0;
+  uint64_t records_applied = 0;  // newer than what we had
+  uint64_t records_sent = 0;
+  uint64_t record_messages_sent = 0;
+  uint64_t digests_sent = 0;
+  uint64_t own_floods = 0;
+  uint64_t members_expired = 0;
+};
+
+// What the API reports about one member.
+struct MemberInfo {
+  NodeName name;
+  std::string address;
+  Incarnation incarnation = 0;
+  uint64_t version = 0;
+  Reachability state = Reachability::reachable;
+  Time last_heard{0};
+  Bytes metadata;
+  std::vector<NodeName> active_view;
+  std::vector<NodeName> link_reports;
+};
+
+class Membership {
+ public:
+  Membership(MembershipConfig config, wire::PeerRef self, Incarnation incarnation, Random& random,
+             Connections& connections, MembershipListener& listener);
+
+  void start(Time now, Actions& out);
+
+  // Our own record.
+  void set_active_view(Time now, std::vector<NodeName> sorted_names, Actions& out);
+  void set_link_reports(Time now, std::vector<NodeName> sorted_names, Actions& out);
+  Status set_metadata(Time now, Bytes metadata, Actions& out);
+  void leave(Time now, Actions& out);
+
+  void on_neighbor_up(Time now, const NodeName& peer, Actions& out);
+  bool handle(Time now, const NodeName& from, wire::MessageType type, wire::Reader& body, Actions& out);
+  void tick(Time now, Actions& out);
+
+  // Queries (all from this node's view of the cluster).
+  size_t member_count() const;  // members with a record, self included
+  std::vector<MemberInfo> members(Time now) const;
+  std::optional<MemberInfo> member(const NodeName& name) const;
+  bool reachable(const NodeName& name) const;
+  // Hops from this node; nullopt if unreachable or unknown.
+  std::optional<uint32_t> distance(const NodeName& name) const;
+  std::vector<NodeName> path_to(const NodeName& name) const;
+  // The BFS tree from `root` as (node, parent, distance) for every member
+  // reachable from it; empty if root is unknown.
+  struct TreeEntry {
+    NodeName name;
+    NodeName parent;  // empty for the root
+    uint32_t distance = 0;
+  };
+  std::vector<TreeEntry> route_tree(const NodeName& root);
+  // Members not reachable from here that have an address, and are not left.
+  std::vector<wire::PeerRef> unreachable_members() const;
+  std::vector<wire::PeerRef> reachable_members() const;
+  std::optional<std::string> address_of(const NodeName& name) const;
+  const wire::MemberRecord& own_record() const { return self_record_; }
+  const MembershipStats& stats() const { return stats_; }
+  // Bytes held for members, records and the adjacency (for the footprint figure).
+  size_t footprint_bytes() const;
+
+  // Persisted list of known members (name, address), and its decoder.
+  Bytes encode_known_members() const;
+  static std::vector<wire::PeerRef> decode_known_members(const Bytes& bytes);
+
+ private:
+  struct Member {
+    NodeName name;
+    bool has_record = false;
+    wire::MemberRecord record;
+    Time last_heard{0};
+    bool left = false;
+    uint32_t referenced_by = 0;  // records listing this member as a neighbour
+  };
+
+  MemberId intern(const NodeName& name);
+  std::optional<MemberId> find(const NodeName& name) const;
+  // Applies a record received from a peer; true if it was newer.
+  bool apply(Time now, wire::MemberRecord record, Actions& out);
+  void set_edges_from(MemberId id, const std::vector<NodeName>& names);
+  void release(MemberId id);
+  void bump_own(Time now, Actions& out);
+  void flood_own(Time now, Actions& out);
+  void forward(Time now, const std::vector<MemberId>& ids, uint32_t ttl, const NodeName& except, Actions& out);
+  void send_records(Time now, const NodeName& to, const std::vector<MemberId>& ids, uint32_t ttl, Actions& out);
+  uint32_t flood_ttl();
+  // The BFS tree from this node, cached until the graph changes.
+  const RouteTree& own_tree() const;
+  std::vector<bool> excluded() const;
+  void report_changes(Time now, Actions& out);
+  void expire(Time now, Actions& out);
+
+  MembershipConfig config_;
+  wire::PeerRef self_;
+  Random& random_;
+  Connections& connections_;
+  MembershipListener& listener_;
+  MembershipStats stats_;
+
+  wire::MemberRecord self_record_;
+  MemberId self_id_ = 0;
+  std::vector<Member> members_;
+  std::vector<MemberId> free_ids_;
+  std::unordered_map<NodeName, MemberId> ids_;
+  Graph graph_;
+
+  mutable RouteTree own_tree_;
+  mutable uint64_t own_tree_version_ = ~uint64_t{0};
+  std::vector<Reachability> reported_;  // by id, what events last said
+  bool changes_pending_ = false;
+  Time next_report_at_{0};
+  std::vector<uint32_t> reported_distance_;
+
+  bool own_dirty_ = false;
+  Time last_own_flood_{-1'000'000'000};
+  Time next_refresh_at_{0};
+  Time next_expiry_at_{0};
+};
+
+}  // namespace lashup

@@ -1,0 +1,268 @@
+#include "core/node/node_core.h"
+
+#include <algorithm>
+
+#include "core/wire/ping_messages.h"
+
+namespace lashup {
+
+namespace {
+
+// The departition sweep: probe every unreachable member about once a
+// minute, but never more than one probe per base_interval / 10 (and at
+// least one per base interval). The original computed the inverse, so more
+// unreachable nodes meant slower probing (reference §1.5, §7 item 8).
+constexpr Duration kDepartitionSweep = 60s;
+
+Duration departition_interval(Duration base, size_t unreachable) {
+  if (unreachable == 0) return base;
+  const Duration sweep = kDepartitionSweep / static_cast<int64_t>(unreachable);
+  return std::clamp(sweep, base / 10, base);
+}
+
+}  // namespace
+
+NodeConfig NodeConfig::from(const config::Config& c) {
+  auto ms = [&](const char* key) { return from_ms(*c.get_int(key)); };
+  auto count = [&](const char* key) { return static_cast<size_t>(*c.get_int(key)); };
+  NodeConfig n;
+  n.overlay.active_view_size = count("overlay.active_view_size");
+  n.overlay.passive_view_size = count("overlay.passive_view_size");
+  n.overlay.active_random_walk_length = static_cast<uint32_t>(*c.get_int("overlay.active_random_walk_length"));
+  n.overlay.passive_random_walk_length = static_cast<uint32_t>(*c.get_int("overlay.passive_random_walk_length"));
+  n.overlay.shuffle_interval = ms("overlay.shuffle_interval_ms");
+  n.overlay.shuffle_active_sample = count("overlay.shuffle_active_sample");
+  n.overlay.shuffle_passive_sample = count("overlay.shuffle_passive_sample");
+  n.overlay.join_retry = ms("overlay.join_retry_ms");
+  n.overlay.neighbor_retry = ms("overlay.neighbor_retry_ms");
+  n.overlay.joins_per_second_max = static_cast<uint32_t>(*c.get_int("overlay.joins_per_second_max"));
+  n.departition_probe_interval = ms("overlay.departition_probe_ms");
+  n.detector.probe_interval = ms("detector.probe_interval_ms");
+  n.detector.probe_timeout_min = ms("detector.probe_timeout_min_ms");
+  n.detector.probe_timeout_max = ms("detector.probe_timeout_max_ms");
+  n.detector.rtt_history = count("detector.rtt_history");
+  n.detector.indirect_probes = count("detector.indirect_probes");
+  n.detector.suspicion_timeout = ms("detector.indirect_probe_timeout_ms");
+  n.membership.refresh_interval = ms("membership.refresh_interval_ms");
+  n.membership.expire_after = ms("membership.expire_after_ms");
+  n.membership.metadata_bytes_max = count("membership.metadata_bytes_max");
+  n.membership.event_coalesce = ms("membership.event_coalesce_ms");
+  return n;
+}
+
+NodeCore::NodeCore(NodeConfig config, Incarnation incarnation, const PersistedState& persisted, uint64_t seed)
+    : config_(std::move(config)),
+      incarnation_(incarnation),
+      random_(seed),
+      connections_(config_.idle_connection_timeout),
+      overlay_(config_.overlay, config_.self, config_.contacts, random_, connections_, *this),
+      membership_(config_.membership, config_.self, incarnation, random_, connections_, *this),
+      detector_(config_.detector, random_, connections_, *this) {
+  if (auto it = persisted.find(kPersistPassiveView); it != persisted.end()) {
+    remembered_ = Overlay::decode_passive(it->second);
+  }
+  if (auto it = persisted.find(kPersistKnownMembers); it != persisted.end()) {
+    for (auto& peer : Membership::decode_known_members(it->second)) {
+      const bool known = std::any_of(remembered_.begin(), remembered_.end(),
+                                     [&](const wire::PeerRef& p) { return p.name == peer.name; });
+      if (!known && remembered_.size() < config_.overlay.passive_view_size) remembered_.push_back(std::move(peer));
+    }
+  }
+}
+
+Actions NodeCore::on_start(Time now) {
+  Actions out;
+  wire::Writer w;
+  w.varint(incarnation_);
+  out.persist(kPersistIncarnation, w.take());
+  membership_.start(now, out);
+  overlay_.start(now, remembered_, out);
+  next_departition_at_ = now + random_.jittered(config_.departition_probe_interval, 0.5);
+  next_persist_at_ = now + 1s;
+  out.wake_no_later_than(next_departition_at_);
+  out.wake_no_later_than(next_persist_at_);
+  return out;
+}
+
+Actions NodeCore::on_message(Time now, const NodeName& from, std::span<const uint8_t> message) {
+  Actions out;
+  wire::Reader reader(message);
+  auto type = wire::read_message_type(reader);
+  bool ok = false;
+  if (type) {
+    using wire::MessageType;
+    switch (*type) {
+      case MessageType::ping:
+      case MessageType::pong:
+      case MessageType::probe_request:
+      case MessageType::probe_ack:
+        ok = detector_.handle(now, from, *type, reader, out);
+        break;
+      case MessageType::join:
+      case MessageType::join_reply:
+      case MessageType::forward_join:
+      case MessageType::neighbor:
+      case MessageType::neighbor_reply:
+      case MessageType::disconnect:
+      case MessageType::shuffle:
+      case MessageType::shuffle_reply:
+        ok = overlay_.handle(now, from, *type, reader, out);
+        break;
+      case MessageType::member_records:
+      case MessageType::member_digest:
+        ok = membership_.handle(now, from, *type, reader, out);
+        break;
+      case MessageType::handshake:
+        break;  // the transport consumes handshakes; one here is a protocol error
+    }
+  }
+  if (!ok) malformed(now, from, out);
+  // Handlers may have set deadlines in the past or present; one tick pass
+  // keeps the contract simple for hosts.
+  out.wake_no_later_than(now + 1ms);
+  return out;
+}
+
+Actions NodeCore::on_tick(Time now) {
+  Actions out;
+  detector_.tick(now, out);
+  overlay_.tick(now, out);
+  membership_.tick(now, out);
+  if (now >= next_departition_at_) departition_probe(now, out);
+  if (now >= next_persist_at_) persist_views(now, out);
+  connections_.tick(now, out);
+  out.wake_no_later_than(next_departition_at_);
+  out.wake_no_later_than(next_persist_at_);
+  return out;
+}
+
+Actions NodeCore::on_connection(Time now, const NodeName& peer, bool up) {
+  Actions out;
+  if (up) {
+    connections_.on_up(now, peer, out);
+  } else {
+    connection_lost(now, peer, out);
+  }
+  out.wake_no_later_than(now + 1ms);
+  return out;
+}
+
+Actions NodeCore::set_metadata(Time now, Bytes metadata, Status& result) {
+  Actions out;
+  result = membership_.set_metadata(now, std::move(metadata), out);
+  return out;
+}
+
+Actions NodeCore::leave(Time now) {
+  Actions out;
+  membership_.leave(now, out);
+  return out;
+}
+
+Actions NodeCore::health_check(Time now, const NodeName& name, uint64_t request_id) {
+  Actions out;
+  auto address = membership_.address_of(name);
+  if (!address) {
+    out.emit(HealthCheckResult{name, false, Duration(0), request_id});
+    return out;
+  }
+  detector_.health_check(now, wire::PeerRef{name, *address}, request_id, out);
+  return out;
+}
+
+void NodeCore::on_neighbor_up(Time now, const wire::PeerRef& peer, Actions& out) {
+  detector_.add_neighbor(now, peer, out);
+  membership_.set_active_view(now, overlay_.active_names(), out);
+  membership_.on_neighbor_up(now, peer.name, out);
+  out.emit(NeighborChanged{peer.name, true, "added"});
+}
+
+void NodeCore::on_neighbor_down(Time now, const NodeName& peer, NeighborDownReason reason, Actions& out) {
+  detector_.remove_neighbor(peer);
+  membership_.set_active_view(now, overlay_.active_names(), out);
+  out.emit(NeighborChanged{peer, false, to_string(reason)});
+}
+
+bool NodeCore::avoid_as_neighbor(const NodeName& peer) const { return detector_.has_link_report(peer); }
+
+void NodeCore::on_dropped_by_other(Time now, const NodeName&, const NodeName& dropped, Actions& out) {
+  if (dropped != config_.self.name && overlay_.is_active(dropped)) detector_.probe_now(now, dropped, out);
+}
+
+void NodeCore::on_neighbor_failed(Time now, const NodeName& peer, Actions& out) {
+  ++stats_.neighbors_failed;
+  overlay_.remove_neighbor(now, peer, NeighborDownReason::failed, out);
+}
+
+void NodeCore::on_link_broken(Time now, const NodeName& peer, Actions& out) {
+  ++stats_.neighbors_link_broken;
+  overlay_.remove_neighbor(now, peer, NeighborDownReason::link_broken, out);
+}
+
+void NodeCore::on_link_reports_changed(Time now, std::vector<NodeName> sorted_targets, Actions& out) {
+  membership_.set_link_reports(now, std::move(sorted_targets), out);
+}
+
+void NodeCore::departition_probe(Time now, Actions& out) {
+  // Drop link reports about nodes that are no longer alive anywhere.
+  detector_.drop_link_reports_if(
+      now, [&](const NodeName& target) { return !membership_.reachable(target); }, out);
+
+  std::vector<wire::PeerRef> candidates;
+  for (auto& peer : membership_.unreachable_members()) {
+    if (!detector_.has_link_report(peer.name)) candidates.push_back(std::move(peer));
+  }
+  // Contact nodes too, when they are unknown or unreachable: a node that
+  // came up while every contact was down still finds the cluster
+  // (DCOS_OSS-4328 in the reference).
+  for (const auto& contact : config_.contacts) {
+    if (contact.name == config_.self.name || membership_.reachable(contact.name)) continue;
+    const bool listed = std::any_of(candidates.begin(), candidates.end(),
+                                    [&](const wire::PeerRef& p) { return p.name == contact.name; });
+    if (!listed && !contact.address.empty()) candidates.push_back(contact);
+  }
+  next_departition_at_ =
+      now + random_.jittered(departition_interval(config_.departition_probe_interval, candidates.size()), 0.5);
+  out.wake_no_later_than(next_departition_at_);
+  if (candidates.empty() || !overlay_.joined()) return;
+  ++stats_.departition_probes;
+  overlay_.request_neighbor(now, random_.pick(candidates), true, out);
+
+  // Keep replacement candidates around: members we know of refill a
+  // passive view that failures have emptied.
+  if (overlay_.passive_view().size() < config_.overlay.passive_view_size / 2) {
+    auto known = membership_.reachable_members();
+    random_.shuffle(known);
+    for (size_t i = 0; i < known.size() && i < 4; ++i) overlay_.learn_passive(known[i]);
+  }
+}
+
+void NodeCore::persist_views(Time now, Actions& out) {
+  next_persist_at_ = now + 1s;
+  out.wake_no_later_than(next_persist_at_);
+  Bytes passive = Overlay::encode_passive(overlay_.passive_view());
+  if (passive != persisted_passive_) {
+    persisted_passive_ = passive;
+    out.persist(kPersistPassiveView, std::move(passive));
+  }
+  Bytes known = membership_.encode_known_members();
+  if (known != persisted_known_) {
+    persisted_known_ = known;
+    out.persist(kPersistKnownMembers, std::move(known));
+  }
+}
+
+void NodeCore::malformed(Time now, const NodeName& from, Actions& out) {
+  ++stats_.malformed_messages;
+  connections_.close(from, out);
+  connection_lost(now, from, out);
+}
+
+void NodeCore::connection_lost(Time now, const NodeName& peer, Actions& out) {
+  const bool was_neighbor = overlay_.is_active(peer);
+  connections_.on_down(peer);
+  if (was_neighbor) ++stats_.connection_closes_detected;
+  overlay_.on_connection_down(now, peer, out);
+}
+
+}  // namespace lashup

@@ -1,0 +1,109 @@
+// One lashup node's control plane as a single sans-IO core: the overlay
+// (HyParView), membership and routing, and the failure detector, wired
+// together. Hosts (the runtime, the simulator) drive it through
+// ProtocolCore and read it through the query methods.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/common/protocol_core.h"
+#include "core/config/config.h"
+#include "core/detector/detector.h"
+#include "core/membership/membership.h"
+#include "core/node/connections.h"
+#include "core/overlay/overlay.h"
+
+namespace lashup {
+
+struct NodeConfig {
+  wire::PeerRef self;
+  std::vector<wire::PeerRef> contacts;
+  OverlayConfig overlay;
+  MembershipConfig membership;
+  DetectorConfig detector;
+  Duration departition_probe_interval = 2s;
+  Duration idle_connection_timeout = 10s;
+
+  // Reads every tunable from a validated configuration. `self` and
+  // `contacts` are filled by the host (it resolves names and addresses).
+  static NodeConfig from(const config::Config& config);
+};
+
+// Keys of the node's persisted state (PersistAction / restart input).
+inline constexpr const char* kPersistIncarnation = "node/incarnation";
+inline constexpr const char* kPersistPassiveView = "overlay/passive";
+inline constexpr const char* kPersistKnownMembers = "membership/known";
+
+struct NodeStats {
+  uint64_t malformed_messages = 0;
+  uint64_t neighbors_failed = 0;
+  uint64_t neighbors_link_broken = 0;
+  uint64_t connection_closes_detected = 0;
+  uint64_t departition_probes = 0;
+};
+
+class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener, DetectorListener {
+ public:
+  using PersistedState = std::map<std::string, Bytes>;
+
+  // `incarnation` must be above every incarnation this node used before (see
+  // next_incarnation); the core persists it at start.
+  NodeCore(NodeConfig config, Incarnation incarnation, const PersistedState& persisted, uint64_t seed);
+
+  Actions on_start(Time now) override;
+  Actions on_message(Time now, const NodeName& from, std::span<const uint8_t> message) override;
+  Actions on_tick(Time now) override;
+  Actions on_connection(Time now, const NodeName& peer, bool up) override;
+
+  // Commands.
+  Actions set_metadata(Time now, Bytes metadata, Status& result);
+  Actions leave(Time now);
+  // Emits HealthCheckResult with request_id; an unknown member fails at once.
+  Actions health_check(Time now, const NodeName& name, uint64_t request_id);
+
+  const NodeName& name() const { return config_.self.name; }
+  Incarnation incarnation() const { return incarnation_; }
+  const Overlay& overlay() const { return overlay_; }
+  Membership& membership() { return membership_; }
+  const Membership& membership() const { return membership_; }
+  const Detector& detector() const { return detector_; }
+  const Connections& connections() const { return connections_; }
+  const NodeStats& stats() const { return stats_; }
+
+ private:
+  // OverlayListener
+  void on_neighbor_up(Time now, const wire::PeerRef& peer, Actions& out) override;
+  void on_neighbor_down(Time now, const NodeName& peer, NeighborDownReason reason, Actions& out) override;
+  bool avoid_as_neighbor(const NodeName& peer) const override;
+  // MembershipListener
+  void on_dropped_by_other(Time now, const NodeName& owner, const NodeName& dropped, Actions& out) override;
+  // DetectorListener
+  void on_neighbor_failed(Time now, const NodeName& peer, Actions& out) override;
+  void on_link_broken(Time now, const NodeName& peer, Actions& out) override;
+  void on_link_reports_changed(Time now, std::vector<NodeName> sorted_targets, Actions& out) override;
+
+  void departition_probe(Time now, Actions& out);
+  void persist_views(Time now, Actions& out);
+  void malformed(Time now, const NodeName& from, Actions& out);
+  void connection_lost(Time now, const NodeName& peer, Actions& out);
+
+  NodeConfig config_;
+  Incarnation incarnation_;
+  Random random_;
+  Connections connections_;
+  Overlay overlay_;
+  Membership membership_;
+  Detector detector_;
+  NodeStats stats_;
+
+  std::vector<wire::PeerRef> remembered_;
+  Time next_departition_at_{0};
+  Time next_persist_at_{0};
+  Bytes persisted_passive_;
+  Bytes persisted_known_;
+};
+
+}  // namespace lashup

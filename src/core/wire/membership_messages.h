@@ -1,0 +1,62 @@
+// Membership messages: member records flooded through the overlay, and the
+// digest a node sends a new neighbour so it can push what the other lacks.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/common/ids.h"
+#include "core/common/status.h"
+#include "core/wire/codec.h"
+#include "core/wire/message.h"
+#include "core/wire/peer.h"
+
+namespace lashup::wire {
+
+inline constexpr size_t kMetadataMaxBytes = 65536;
+inline constexpr size_t kLinkReportsMax = 256;
+inline constexpr size_t kRecordsPerMessageMax = 65536;
+inline constexpr size_t kDigestEntriesMax = 1u << 20;
+
+// What one node says about itself. Only the named node creates versions of
+// its record; (incarnation, version) orders them.
+struct MemberRecord {
+  NodeName name;
+  std::string address;
+  Incarnation incarnation = 0;
+  uint64_t version = 0;
+  std::vector<NodeName> active_view;
+  // Nodes this node cannot reach directly although they answer others.
+  std::vector<NodeName> link_reports;
+  Bytes metadata;
+  bool leaving = false;  // announced a graceful leave
+  bool operator==(const MemberRecord&) const = default;
+};
+
+struct MemberRecords {
+  uint32_t ttl = 0;  // hops the records may still be forwarded
+  std::vector<MemberRecord> records;
+  bool operator==(const MemberRecords&) const = default;
+};
+
+struct DigestEntry {
+  NodeName name;
+  Incarnation incarnation = 0;
+  uint64_t version = 0;
+  bool operator==(const DigestEntry&) const = default;
+};
+
+struct MemberDigest {
+  std::vector<DigestEntry> entries;
+  bool operator==(const MemberDigest&) const = default;
+};
+
+void write_record(Writer& w, const MemberRecord& record);
+bool read_record(Reader& r, MemberRecord& record);
+
+Bytes encode(const MemberRecords& m);
+Bytes encode(const MemberDigest& m);
+Result<MemberRecords> decode_member_records(Reader& body);
+Result<MemberDigest> decode_member_digest(Reader& body);
+
+}  // namespace lashup::wire

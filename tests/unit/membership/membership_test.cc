@@ -1,0 +1,215 @@
+// Membership transcripts: records in, floods, digests and events out.
+#include "core/membership/membership.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "tests/unit/support/actions_util.h"
+
+namespace lashup {
+namespace {
+
+using test::decode;
+using test::events;
+using test::sends_of;
+using wire::MessageType;
+using wire::MemberRecord;
+
+struct RecordingListener : MembershipListener {
+  std::vector<std::pair<NodeName, NodeName>> dropped;
+  void on_dropped_by_other(Time, const NodeName& owner, const NodeName& d, Actions&) override {
+    dropped.emplace_back(owner, d);
+  }
+};
+
+MemberRecord record(const std::string& name, uint64_t version, std::vector<NodeName> view, Incarnation inc = 10) {
+  MemberRecord r;
+  r.name = name;
+  r.address = name + ":7450";
+  r.incarnation = inc;
+  r.version = version;
+  r.active_view = std::move(view);
+  return r;
+}
+
+class MembershipTest : public ::testing::Test {
+ protected:
+  MembershipTest() : random_(1), connections_(10s) {
+    MembershipConfig config;
+    config.event_coalesce = 0ms;
+    config.flood_gap = 0ms;
+    config.expire_after = 60s;
+    membership_ = std::make_unique<Membership>(config, wire::PeerRef{"me", "me:7450"}, 5, random_, connections_,
+                                               listener_);
+    Actions out;
+    membership_->start(now_, out);
+    for (const char* n : {"a", "b"}) connections_.on_up(now_, n, out);
+    membership_->set_active_view(now_, {"a", "b"}, out);
+  }
+
+  Actions receive(const NodeName& from, std::vector<MemberRecord> records, uint32_t ttl = 5) {
+    Actions out;
+    const Bytes message = wire::encode(wire::MemberRecords{ttl, std::move(records)});
+    wire::Reader r(message);
+    (void)wire::read_message_type(r);
+    EXPECT_TRUE(membership_->handle(now_, from, MessageType::member_records, r, out));
+    return out;
+  }
+
+  Time now_{100s};
+  Random random_;
+  Connections connections_;
+  RecordingListener listener_;
+  std::unique_ptr<Membership> membership_;
+};
+
+TEST_F(MembershipTest, own_record_changes_are_flooded_to_every_neighbour) {
+  Actions out;
+  connections_.on_up(now_, "c", out);
+  membership_->set_active_view(now_, {"a", "b", "c"}, out);
+  auto floods = sends_of(out, MessageType::member_records);
+  ASSERT_EQ(floods.size(), 3u);
+  auto m = decode(floods[0].message, wire::decode_member_records);
+  ASSERT_EQ(m->records.size(), 1u);
+  EXPECT_EQ(m->records[0].name, "me");
+  EXPECT_EQ(m->records[0].active_view, (std::vector<NodeName>{"a", "b", "c"}));
+  EXPECT_GE(m->ttl, 4u);
+}
+
+TEST_F(MembershipTest, a_newer_record_is_stored_and_forwarded_except_to_its_sender) {
+  Actions out = receive("a", {record("a", 1, {"me", "x"})});
+  auto floods = sends_of(out, MessageType::member_records);
+  ASSERT_EQ(floods.size(), 1u);
+  EXPECT_EQ(floods[0].to, "b");
+  EXPECT_EQ(decode(floods[0].message, wire::decode_member_records)->ttl, 4u);
+  ASSERT_TRUE(membership_->member("a"));
+  EXPECT_EQ(membership_->member("a")->active_view, (std::vector<NodeName>{"me", "x"}));
+}
+
+TEST_F(MembershipTest, an_old_or_equal_version_is_neither_stored_nor_forwarded) {
+  receive("a", {record("a", 3, {"me"})});
+  Actions again = receive("b", {record("a", 3, {"me"})});
+  EXPECT_TRUE(sends_of(again, MessageType::member_records).empty());
+  Actions older = receive("b", {record("a", 2, {})});
+  EXPECT_TRUE(sends_of(older, MessageType::member_records).empty());
+  EXPECT_EQ(membership_->member("a")->version, 3u);
+}
+
+TEST_F(MembershipTest, a_higher_incarnation_wins_over_any_version) {
+  receive("a", {record("a", 50, {"me"}, 10)});
+  receive("a", {record("a", 1, {"me"}, 11)});
+  EXPECT_EQ(membership_->member("a")->incarnation, 11u);
+  EXPECT_EQ(membership_->member("a")->version, 1u);
+}
+
+TEST_F(MembershipTest, records_with_ttl_zero_are_kept_but_not_forwarded) {
+  Actions out = receive("a", {record("x", 1, {"a"})}, 0);
+  EXPECT_TRUE(sends_of(out, MessageType::member_records).empty());
+  EXPECT_TRUE(membership_->member("x"));
+}
+
+TEST_F(MembershipTest, reachability_follows_the_graph_and_is_reported_once_per_change) {
+  Actions first = receive("a", {record("a", 1, {"me", "x"}), record("x", 1, {"a"})});
+  EXPECT_TRUE(membership_->reachable("x"));
+  EXPECT_EQ(membership_->distance("x"), 2u);
+  EXPECT_EQ(membership_->path_to("x"), (std::vector<NodeName>{"me", "a", "x"}));
+  auto reported = events<ReachabilityChanged>(first);
+  EXPECT_EQ(reported.size(), 2u);  // a and x became reachable
+
+  now_ += 1s;
+  Actions second = receive("a", {record("a", 2, {"me"})});  // a dropped x
+  EXPECT_FALSE(membership_->reachable("x"));
+  auto changes = events<ReachabilityChanged>(second);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].name, "x");
+  EXPECT_EQ(changes[0].state, Reachability::unreachable);
+
+  now_ += 1s;
+  Actions third = receive("b", {record("b", 1, {"me"})});
+  EXPECT_TRUE(events<ReachabilityChanged>(third).size() == 1u);  // only b is new
+}
+
+TEST_F(MembershipTest, dropping_a_neighbour_triggers_the_cascade_hook) {
+  receive("a", {record("a", 1, {"me", "b"})});
+  receive("a", {record("a", 2, {"me"})});
+  ASSERT_EQ(listener_.dropped.size(), 1u);
+  EXPECT_EQ(listener_.dropped[0], (std::pair<NodeName, NodeName>{"a", "b"}));
+}
+
+TEST_F(MembershipTest, a_digest_gets_back_only_what_the_peer_lacks_or_has_older) {
+  receive("a", {record("a", 1, {"me"}), record("x", 4, {"a"}), record("y", 2, {"a"})});
+  wire::MemberDigest digest;
+  digest.entries = {{"x", 10, 4}, {"y", 10, 1}};  // x current, y older, "me" and "a" missing
+  const Bytes message = wire::encode(digest);
+  wire::Reader r(message);
+  (void)wire::read_message_type(r);
+  Actions out;
+  connections_.on_up(now_, "n", out);
+  ASSERT_TRUE(membership_->handle(now_, "n", MessageType::member_digest, r, out));
+  auto pushes = sends_of(out, MessageType::member_records);
+  ASSERT_EQ(pushes.size(), 1u);
+  std::set<NodeName> names;
+  auto pushed = decode(pushes[0].message, wire::decode_member_records);
+  for (const auto& rec : pushed->records) names.insert(rec.name);
+  EXPECT_EQ(names, (std::set<NodeName>{"me", "a", "y"}));
+}
+
+TEST_F(MembershipTest, a_record_about_ourselves_that_is_newer_is_refuted) {
+  const uint64_t before = membership_->own_record().version;
+  Actions out = receive("a", {record("me", before + 10, {}, 5)});
+  EXPECT_GT(membership_->own_record().version, before + 10);
+  EXPECT_FALSE(sends_of(out, MessageType::member_records).empty());
+}
+
+TEST_F(MembershipTest, a_graceful_leave_is_reported_as_left_not_unreachable) {
+  receive("a", {record("a", 1, {"me"})});
+  now_ += 1s;
+  MemberRecord leaving = record("a", 2, {"me"});
+  leaving.leaving = true;
+  Actions out = receive("a", {leaving});
+  auto changes = events<ReachabilityChanged>(out);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].state, Reachability::left);
+  EXPECT_FALSE(membership_->reachable("a"));
+}
+
+TEST_F(MembershipTest, unreachable_members_expire_after_the_configured_time) {
+  receive("a", {record("a", 1, {"me", "x"}), record("x", 1, {"a"})});
+  receive("a", {record("a", 2, {"me"})});
+  ASSERT_FALSE(membership_->reachable("x"));
+  Actions out;
+  now_ += 30s;
+  membership_->tick(now_, out);
+  EXPECT_TRUE(membership_->member("x"));
+  now_ += 31s;
+  Actions later;
+  membership_->tick(now_, later);
+  EXPECT_FALSE(membership_->member("x"));
+  auto removed = events<MemberRemoved>(later);
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0].name, "x");
+  EXPECT_TRUE(membership_->member("a"));  // reachable members never expire
+}
+
+TEST_F(MembershipTest, metadata_over_the_limit_is_refused) {
+  Actions out;
+  Status s = membership_->set_metadata(now_, Bytes(2000, 1), out);
+  EXPECT_EQ(s.code(), StatusCode::too_large);
+  EXPECT_TRUE(membership_->set_metadata(now_, Bytes(10, 1), out));
+  EXPECT_EQ(membership_->own_record().metadata.size(), 10u);
+}
+
+TEST_F(MembershipTest, route_tree_from_another_root_lists_parents_and_distances) {
+  receive("a", {record("a", 1, {"me", "x"}), record("x", 1, {"a"}), record("b", 1, {"me"})});
+  auto tree = membership_->route_tree("a");
+  std::map<NodeName, std::pair<NodeName, uint32_t>> by_name;
+  for (const auto& e : tree) by_name[e.name] = {e.parent, e.distance};
+  EXPECT_EQ(by_name["a"], (std::pair<NodeName, uint32_t>{"", 0}));
+  EXPECT_EQ(by_name["me"], (std::pair<NodeName, uint32_t>{"a", 1}));
+  EXPECT_EQ(by_name["b"], (std::pair<NodeName, uint32_t>{"me", 2}));
+}
+
+}  // namespace
+}  // namespace lashup
