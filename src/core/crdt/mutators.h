@@ -1,0 +1,59 @@
+// Internal: the delta-mutators of every type, written once and used both by
+// the standalone types and by the map's batches.
+//
+// Each mutator changes the live store in place, drawing a new dot from (and
+// recording it in) the live context, and writes its delta-mutation m^δ(X)
+// into a delta store so that X ⊔ m^δ(X) == m(X) (Almeida et al., arXiv
+// 1603.01529, Definition 1). The delta's context receives every dot the
+// mutation saw or replaced, through a DeltaSink.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "core/crdt/causal_context.h"
+#include "core/crdt/stores.h"
+
+namespace lashup::crdt::detail {
+
+// Writes dots of the live object into the delta's context, translating from
+// the live replica table to the delta's own (which holds only the replicas
+// the delta mentions, so a delta stays small on the wire).
+class DeltaSink {
+ public:
+  DeltaSink(const CausalContext& live, CausalContext& delta) : live_(&live), delta_(&delta) {}
+  Dot translate(Dot live_dot);
+  void saw(Dot live_dot) { delta_->insert(translate(live_dot)); }
+  template <typename Store>
+  void saw_all(const Store& store);
+
+ private:
+  const CausalContext* live_;
+  CausalContext* delta_;
+  std::vector<ReplicaIndex> cache_;  // live index -> delta index
+};
+
+// Adds `amount` (negative: subtracts) to the replica's running total and
+// moves it to a new dot.
+void counter_add(CounterStore& live, CausalContext& context, ReplicaIndex self, int64_t amount, CounterStore& delta,
+                 DeltaSink& sink);
+// Returns false, changing nothing, if `value` does not beat the current
+// value in the LWW order (an equal or older write is a no-op).
+bool register_assign(RegisterStore& live, CausalContext& context, ReplicaIndex self, Timestamped value,
+                     RegisterStore& delta, DeltaSink& sink);
+void flag_enable(FlagStore& live, CausalContext& context, ReplicaIndex self, FlagStore& delta, DeltaSink& sink);
+// Returns false if the flag was already disabled.
+bool flag_disable(FlagStore& live, FlagStore& delta, DeltaSink& sink);
+void set_add(ORSetStore& live, CausalContext& context, ReplicaIndex self, std::string_view element, ORSetStore& delta,
+             DeltaSink& sink);
+// Returns false, changing nothing, if the element is absent.
+bool set_remove(ORSetStore& live, std::string_view element, ORSetStore& delta, DeltaSink& sink);
+
+}  // namespace lashup::crdt::detail
+
+#include "core/crdt/store_join.h"
+
+template <typename Store>
+void lashup::crdt::detail::DeltaSink::saw_all(const Store& store) {
+  for_each_dot(store, [this](Dot dot) { saw(dot); });
+}
