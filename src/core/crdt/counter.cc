@@ -12,11 +12,12 @@ Counter Counter::increment(const ReplicaId& self, int64_t amount) {
   return delta;
 }
 
-Counter Counter::reset() const {
+Counter Counter::reset() {
   // The delta: no entry, and the context of every entry seen.
   Counter delta;
   detail::DeltaSink sink(context_, delta.context_);
   sink.saw_all(store_);
+  store_.entries.clear();
   return delta;
 }
 

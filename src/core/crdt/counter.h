@@ -23,7 +23,7 @@ class Counter : public Causal<Counter, CounterStore, FieldType::counter> {
   // Adds `amount` (negative to subtract); returns the delta.
   Counter increment(const ReplicaId& self, int64_t amount);
   // Drops every increment this replica has seen; returns the delta.
-  Counter reset() const;
+  Counter reset();
   int64_t value() const { return detail::counter_value(store_); }
 };
 

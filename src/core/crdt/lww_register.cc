@@ -12,10 +12,11 @@ LwwRegister LwwRegister::assign(const ReplicaId& self, std::string value, uint64
   return delta;
 }
 
-LwwRegister LwwRegister::reset() const {
+LwwRegister LwwRegister::reset() {
   LwwRegister delta;
   detail::DeltaSink sink(context_, delta.context_);
   sink.saw_all(store_);
+  store_.entries.clear();
   return delta;
 }
 

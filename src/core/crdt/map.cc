@@ -120,11 +120,12 @@ const FieldValue* MapValue::find(std::string_view name, FieldType type) const {
 
 bool MapValue::operator==(const MapValue& other) const { return fields == other.fields; }
 
-Map Map::clear() const {
+Map Map::clear() {
   // Complete and empty, with the whole context: a joiner drops every dot of
   // this map it holds and this map has seen.
   Map delta;
   delta.context_.merge(context_);
+  store_.fields.clear();
   return delta;
 }
 

@@ -99,7 +99,7 @@ class Map : public Causal<Map, MapStore, FieldType::map> {
                        const Limits& limits = {});
   // Removes every field seen (the map's context is kept, so a deleted key
   // re-created later never reuses a dot); returns the delta.
-  Map clear() const;
+  Map clear();
 
   MapValue value() const;
   bool empty() const { return store_.fields.empty(); }

@@ -23,11 +23,12 @@ Result<ORSet> ORSet::remove(std::string_view element) {
   return delta;
 }
 
-ORSet ORSet::reset() const {
+ORSet ORSet::reset() {
   // Complete and empty: whoever joins it drops every dot it covers.
   ORSet delta;
   detail::DeltaSink sink(context_, delta.context_);
   sink.saw_all(store_);
+  store_.elements.clear();
   return delta;
 }
 

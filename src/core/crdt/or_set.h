@@ -25,7 +25,7 @@ class ORSet : public Causal<ORSet, ORSetStore, FieldType::set> {
   // not_found, changing nothing, if the element is absent.
   Result<ORSet> remove(std::string_view element);
   // Removes every element seen; returns the delta.
-  ORSet reset() const;
+  ORSet reset();
 
   bool contains(std::string_view element) const { return store_.elements.contains(element); }
   size_t size() const { return store_.elements.size(); }
