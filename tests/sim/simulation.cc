@@ -58,7 +58,7 @@ Simulation::Simulation(SimConfig config, CoreFactory factory)
   index_by_name_.reserve(config_.nodes);
   for (NodeIndex i = 0; i < config_.nodes; ++i) {
     nodes_[i].name = config_.name_of ? config_.name_of(i) : "n" + std::to_string(i);
-    const bool unique = index_by_name_.emplace(nodes_[i].name, i).second;
+    const bool unique = index_by_name_.try_emplace(nodes_[i].name, i).second;
     assert(unique && "node names must be unique");
     (void)unique;
   }
@@ -188,6 +188,7 @@ void Simulation::report_connection_to_unknown(NodeIndex node, const NodeName& pe
 void Simulation::apply(NodeIndex node, Actions&& actions) {
   Node& n = nodes_[node];  // nodes_ never grows: the reference stays valid
   const uint32_t life = n.life;
+  bool persisted = false;
   for (Action& action : actions.items) {
     // An observer may have crashed the node: a dead process does nothing more.
     if (n.life != life) return;
@@ -199,6 +200,7 @@ void Simulation::apply(NodeIndex node, Actions&& actions) {
       disconnect(node, disconnect_action->peer);
     } else if (auto* persist = std::get_if<PersistAction>(&action)) {
       n.store.write(std::move(persist->key), std::move(persist->value));
+      persisted = true;
     } else if (auto* emit = std::get_if<EmitAction>(&action)) {
       for (const auto& observer : observers_) observer(now_, node, emit->event);
     }
@@ -206,7 +208,7 @@ void Simulation::apply(NodeIndex node, Actions&& actions) {
   if (n.life != life) return;
   // Syncing at the end of the handler is equivalent to syncing before its
   // first send: a crash can only happen between handlers.
-  if (n.store.sync_mode() == DiskSync::each_handler && n.store.unsynced_writes() > 0) n.store.sync();
+  if (persisted && n.store.sync_mode() == DiskSync::each_handler) n.store.sync();
   if (actions.wake_at) wake(node, *actions.wake_at);
 }
 
@@ -240,8 +242,7 @@ void Simulation::on_tick(NodeIndex node, uint16_t life_tag, Time due) {
 
 void Simulation::send(NodeIndex from, const NodeName& to_name, Bytes&& payload) {
   ++stats_.messages_sent;
-  const auto found = index_by_name_.find(to_name);
-  const NodeIndex to = found == index_by_name_.end() ? kNone : found->second;
+  const NodeIndex to = index_by_name_.find(to_name);
   const uint32_t pair_index = (to == kNone || to == from) ? kNone : find_pair(from, to);
   const uint32_t side = from < to ? 0 : 1;
   if (pair_index == kNone || pairs_[pair_index].side[side].state == SideState::closed) {
@@ -267,15 +268,14 @@ void Simulation::send(NodeIndex from, const NodeName& to_name, Bytes&& payload) 
 }
 
 void Simulation::connect(NodeIndex from, const NodeName& to_name) {
-  const auto found = index_by_name_.find(to_name);
-  if (found == index_by_name_.end() || found->second == from) {
+  const NodeIndex to = index_by_name_.find(to_name);
+  if (to == kNone || to == from) {
     ++stats_.connects_attempted;
     ++stats_.connects_failed;
     // Not a node of the simulation (or the node itself): nothing to dial.
     post_notice(now_, from, NoticeKind::no_connection, kNone, 0, to_name);
     return;
   }
-  const NodeIndex to = found->second;
   const uint32_t pair_index = pair_for(from, to);
   const uint32_t mine = from < to ? 0 : 1;
   const uint32_t theirs = 1 - mine;
@@ -292,12 +292,12 @@ void Simulation::connect(NodeIndex from, const NodeName& to_name) {
   if (pair.accept_in_flight && pair.latest_initiator == theirs && pair.latest_generation > pair.side[mine].generation) {
     // Both ends dial each other at once: the peer's accept is already on its
     // way to us, so we join that connection instead of opening a second one.
-    pair.side[mine] = Side{SideState::connecting, pair.latest_generation, pair.side[mine].reset_generation};
+    pair.side[mine] = Side{pair.latest_generation, SideState::connecting, false};
     return;
   }
   const uint32_t generation = ++pair.latest_generation;
-  pair.latest_initiator = mine;
-  pair.side[mine] = Side{SideState::connecting, generation, pair.side[mine].reset_generation};
+  pair.latest_initiator = static_cast<uint8_t>(mine);
+  pair.side[mine] = Side{generation, SideState::connecting, false};
   // Every attempt has a deadline; it is moot once the attempt is answered
   // (the notice then finds the side no longer connecting with this generation).
   post_notice(now_ + config_.network.connect_timeout, from, NoticeKind::connect_failed, to, generation);
@@ -312,11 +312,11 @@ void Simulation::connect(NodeIndex from, const NodeName& to_name) {
 }
 
 void Simulation::disconnect(NodeIndex from, const NodeName& to_name) {
-  const auto found = index_by_name_.find(to_name);
-  if (found == index_by_name_.end() || found->second == from) return;
-  const uint32_t pair_index = find_pair(from, found->second);
+  const NodeIndex to = index_by_name_.find(to_name);
+  if (to == kNone || to == from) return;
+  const uint32_t pair_index = find_pair(from, to);
   if (pair_index == kNone) return;
-  const uint32_t mine = from < found->second ? 0 : 1;
+  const uint32_t mine = from < to ? 0 : 1;
   if (pairs_[pair_index].side[mine].state == SideState::closed) return;
   // The one asking is not told: it knows. The peer learns after the
   // messages already sent (a FIN follows the data).
@@ -328,23 +328,22 @@ void Simulation::disconnect(NodeIndex from, const NodeName& to_name) {
 
 uint32_t Simulation::find_pair(NodeIndex a, NodeIndex b) const {
   const uint64_t key = (static_cast<uint64_t>(std::min(a, b)) << 32) | std::max(a, b);
-  const auto found = pair_by_nodes_.find(key);
-  return found == pair_by_nodes_.end() ? kNone : found->second;
+  return pair_by_nodes_.find(key);
 }
 
 uint32_t Simulation::pair_for(NodeIndex a, NodeIndex b) {
   assert(a != b);
   const uint64_t key = (static_cast<uint64_t>(std::min(a, b)) << 32) | std::max(a, b);
-  const auto [found, inserted] = pair_by_nodes_.try_emplace(key, static_cast<uint32_t>(pairs_.size()));
+  const auto [index, inserted] = pair_by_nodes_.try_emplace(key, static_cast<uint32_t>(pairs_.size()));
   if (inserted) {
     Pair pair;
     pair.node[0] = std::min(a, b);
     pair.node[1] = std::max(a, b);
     pairs_.push_back(pair);
-    nodes_[a].pairs.push_back(found->second);
-    nodes_[b].pairs.push_back(found->second);
+    nodes_[a].pairs.push_back(index);
+    nodes_[b].pairs.push_back(index);
   }
-  return found->second;
+  return index;
 }
 
 void Simulation::enqueue(uint32_t pair_index, uint32_t direction, ItemKind kind, uint32_t generation, Time earliest,
@@ -382,13 +381,18 @@ void Simulation::enqueue(uint32_t pair_index, uint32_t direction, ItemKind kind,
 Time Simulation::held_until(const Pair& pair, uint32_t direction) const {
   const Node& from = nodes_[pair.node[direction]];
   const Node& to = nodes_[pair.node[1 - direction]];
-  Time hold = std::max({pair.direction[direction].clogged_until, from.clogged_until, to.clogged_until});
+  Time hold = std::max(from.clogged_until, to.clogged_until);
+  if (!direction_clogs_.empty()) {
+    const uint64_t pair_index = static_cast<uint64_t>(&pair - pairs_.data());
+    const auto clog = direction_clogs_.find(pair_index << 1 | direction);
+    if (clog != direction_clogs_.end()) hold = std::max(hold, clog->second);
+  }
   if (to.status == NodeStatus::alive) hold = std::max(hold, to.paused_until);
   return hold;
 }
 
 void Simulation::on_direction_head(uint32_t pair_index, uint32_t direction) {
-  {
+  if (now_ < holds_until_) {
     const Time hold = held_until(pairs_[pair_index], direction);
     if (hold > now_) {
       // Clogged or paused: the head (and everything behind it) waits.
@@ -464,6 +468,7 @@ void Simulation::deliver_item(uint32_t pair_index, uint32_t direction, ItemKind 
       const bool replaces_open = receiver.state == SideState::open;
       receiver.state = SideState::open;
       receiver.generation = generation;
+      receiver.reset_sent = false;
       // The SYN-ACK: the initiator's connection is up one round trip after it asked.
       enqueue(pair_index, receiver_side, ItemKind::established, generation, now_ + latency(to, from));
       if (replaces_open) {
@@ -515,18 +520,19 @@ void Simulation::reset_peer(uint32_t pair_index, uint32_t peer_side, uint32_t ge
   Pair& pair = pairs_[pair_index];
   Side& peer = pair.side[peer_side];
   if (peer.state == SideState::closed || peer.generation != generation) return;
-  if (peer.reset_generation == generation) return;  // one reset per connection is enough
+  if (peer.reset_sent) return;  // one reset per connection is enough
   const NodeIndex host = pair.node[1 - peer_side];
   const NodeIndex to = pair.node[peer_side];
   if (partitions_.blocked(host, to)) return;
-  peer.reset_generation = generation;
+  peer.reset_sent = true;
   ++stats_.connections_reset;
   enqueue(pair_index, 1 - peer_side, ItemKind::close, generation, now_ + latency(host, to));
 }
 
 Duration Simulation::latency(NodeIndex from, NodeIndex to) {
   const LinkLatency link = config_.network.link_latency ? config_.network.link_latency(from, to) : config_.network.latency;
-  int64_t us = link.base.count() + nodes_[from].extra_latency.count() + nodes_[to].extra_latency.count();
+  int64_t us = link.base.count();
+  if (any_extra_latency_) us += nodes_[from].extra_latency.count() + nodes_[to].extra_latency.count();
   if (link.jitter.count() > 0) us += static_cast<int64_t>(network_random_.uniform(static_cast<uint64_t>(link.jitter.count()) + 1));
   // At least 1 us: an answer never lands on the instant of its question.
   return Duration(std::max<int64_t>(us, 1));
@@ -622,8 +628,9 @@ void Simulation::heal_all() {
 
 void Simulation::clog_one_way(NodeIndex from, NodeIndex to, Duration duration) {
   const uint32_t pair_index = pair_for(from, to);
-  Time& until = pairs_[pair_index].direction[from < to ? 0 : 1].clogged_until;
+  Time& until = direction_clogs_[static_cast<uint64_t>(pair_index) << 1 | (from < to ? 0 : 1)];
   until = std::max(until, now_ + duration);
+  holds_until_ = std::max(holds_until_, until);
   record(TraceKind::clog, from, to, static_cast<uint64_t>(duration.count()));
 }
 
@@ -634,6 +641,7 @@ void Simulation::clog_pair(NodeIndex a, NodeIndex b, Duration duration) {
 
 void Simulation::clog_node(NodeIndex node, Duration duration) {
   nodes_[node].clogged_until = std::max(nodes_[node].clogged_until, now_ + duration);
+  holds_until_ = std::max(holds_until_, nodes_[node].clogged_until);
   record(TraceKind::clog, node, kNone, static_cast<uint64_t>(duration.count()));
 }
 
@@ -641,10 +649,14 @@ void Simulation::pause(NodeIndex node, Duration duration) {
   Node& n = nodes_[node];
   if (n.status != NodeStatus::alive) return;
   n.paused_until = std::max(n.paused_until, now_ + duration);
+  holds_until_ = std::max(holds_until_, n.paused_until);
   record(TraceKind::pause, node, 0, static_cast<uint64_t>(duration.count()));
 }
 
-void Simulation::set_extra_latency(NodeIndex node, Duration extra) { nodes_[node].extra_latency = extra; }
+void Simulation::set_extra_latency(NodeIndex node, Duration extra) {
+  nodes_[node].extra_latency = extra;
+  any_extra_latency_ = any_extra_latency_ || extra != Duration::zero();
+}
 
 void Simulation::crash(NodeIndex node) { down_node(node, NodeStatus::crashed); }
 
@@ -702,9 +714,9 @@ void Simulation::sync_disk(NodeIndex node) { nodes_[node].store.sync(); }
 // Queries
 
 std::optional<NodeIndex> Simulation::find(std::string_view name) const {
-  const auto found = index_by_name_.find(name);
-  if (found == index_by_name_.end()) return std::nullopt;
-  return found->second;
+  const NodeIndex node = index_by_name_.find(name);
+  if (node == kNone) return std::nullopt;
+  return node;
 }
 
 bool Simulation::connected(NodeIndex node, NodeIndex peer) const {
