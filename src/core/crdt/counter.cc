@@ -12,12 +12,14 @@ Counter Counter::increment(const ReplicaId& self, int64_t amount) {
   return delta;
 }
 
-Counter Counter::reset() {
+Counter Counter::reset(const ReplicaId& self) {
   // The delta: no entry, and the context of every entry seen.
   Counter delta;
+  if (store_.entries.empty()) return delta;
   detail::DeltaSink sink(context_, delta.context_);
   sink.saw_all(store_);
   store_.entries.clear();
+  detail::record_event(context_, context_.intern(self), sink);
   return delta;
 }
 

@@ -22,8 +22,9 @@ class Counter : public Causal<Counter, CounterStore, FieldType::counter> {
  public:
   // Adds `amount` (negative to subtract); returns the delta.
   Counter increment(const ReplicaId& self, int64_t amount);
-  // Drops every increment this replica has seen; returns the delta.
-  Counter reset();
+  // Drops every increment this replica has seen; returns the delta (bottom
+  // if there was nothing to drop).
+  Counter reset(const ReplicaId& self);
   int64_t value() const { return detail::counter_value(store_); }
 };
 

@@ -12,10 +12,10 @@ Flag Flag::enable(const ReplicaId& self) {
   return delta;
 }
 
-Flag Flag::disable() {
+Flag Flag::disable(const ReplicaId& self) {
   Flag delta;
   detail::DeltaSink sink(context_, delta.context_);
-  detail::flag_disable(store_, delta.store_, sink);
+  if (detail::flag_disable(store_, delta.store_, sink)) detail::record_event(context_, context_.intern(self), sink);
   return delta;
 }
 

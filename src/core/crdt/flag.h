@@ -12,7 +12,7 @@ class Flag : public Causal<Flag, FlagStore, FieldType::flag> {
  public:
   Flag enable(const ReplicaId& self);
   // Bottom delta when already disabled.
-  Flag disable();
+  Flag disable(const ReplicaId& self);
   bool value() const { return !store_.dots.empty(); }
 };
 

@@ -25,8 +25,8 @@ class LwwRegister : public Causal<LwwRegister, RegisterStore, FieldType::lww_reg
   // Returns the delta; it is bottom (a no-op) when (timestamp, value) does
   // not beat the current value — the write lost, as it would have on merge.
   LwwRegister assign(const ReplicaId& self, std::string value, uint64_t timestamp);
-  // Drops every assignment seen; returns the delta.
-  LwwRegister reset();
+  // Drops every assignment seen; returns the delta (bottom if empty).
+  LwwRegister reset(const ReplicaId& self);
   // The winning value, or nullopt when never assigned (or reset).
   std::optional<Timestamped> value() const;
 };

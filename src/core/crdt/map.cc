@@ -120,12 +120,15 @@ const FieldValue* MapValue::find(std::string_view name, FieldType type) const {
 
 bool MapValue::operator==(const MapValue& other) const { return fields == other.fields; }
 
-Map Map::clear() {
-  // Complete and empty, with the whole context: a joiner drops every dot of
-  // this map it holds and this map has seen.
+Map Map::clear(const ReplicaId& self) {
+  // Complete and empty, with the context of every dot held: a joiner drops
+  // each of them it holds.
   Map delta;
-  delta.context_.merge(context_);
+  if (store_.fields.empty()) return delta;
+  detail::DeltaSink sink(context_, delta.context_);
+  sink.saw_all(store_);
   store_.fields.clear();
+  detail::record_event(context_, context_.intern(self), sink);
   return delta;
 }
 

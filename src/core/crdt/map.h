@@ -98,8 +98,9 @@ class Map : public Causal<Map, MapStore, FieldType::map> {
   Result<Map> apply_if(const ReplicaId& self, std::span<const FieldOp> ops, const CausalContext& expected,
                        const Limits& limits = {});
   // Removes every field seen (the map's context is kept, so a deleted key
-  // re-created later never reuses a dot); returns the delta.
-  Map clear();
+  // re-created later never reuses a dot); returns the delta (bottom if the
+  // map was empty).
+  Map clear(const ReplicaId& self);
 
   MapValue value() const;
   bool empty() const { return store_.fields.empty(); }

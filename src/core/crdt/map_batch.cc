@@ -298,6 +298,12 @@ Result<Map> Map::apply(const ReplicaId& self, std::span<const FieldOp> ops, cons
     context_.set_ranges(me, saved);
     return status;
   }
+  // A batch that changed the state without drawing a dot (only removes and
+  // disables) still gets one: see detail::record_event.
+  if (!delta.context_.empty() && context_.ranges(me) == saved) {
+    detail::DeltaSink sink(context_, delta.context_);
+    detail::record_event(context_, me, sink);
+  }
   return delta;
 }
 

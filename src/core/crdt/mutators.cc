@@ -13,6 +13,8 @@ Dot fresh_dot(CausalContext& context, ReplicaIndex self) {
 
 }  // namespace
 
+void record_event(CausalContext& context, ReplicaIndex self, DeltaSink& sink) { sink.saw(fresh_dot(context, self)); }
+
 Dot DeltaSink::translate(Dot live_dot) {
   if (cache_.size() <= live_dot.replica) cache_.resize(live_->replica_count(), kNoReplica);
   ReplicaIndex& mapped = cache_[live_dot.replica];

@@ -33,6 +33,15 @@ class DeltaSink {
   std::vector<ReplicaIndex> cache_;  // live index -> delta index
 };
 
+// Draws a new dot that only goes into the contexts, never into a store: the
+// event of a change that created no store dot (a remove, a disable, a
+// reset). With it every change of state is named by a dot, so two replicas
+// whose contexts are equal hold equal states — what the key-level
+// compare-and-set and the version-vector compare of anti-entropy rely on.
+// (A remove that only recorded the removed dots would leave the context of
+// a replica that saw the add unchanged.)
+void record_event(CausalContext& context, ReplicaIndex self, DeltaSink& sink);
+
 // Adds `amount` (negative: subtracts) to the replica's running total and
 // moves it to a new dot.
 void counter_add(CounterStore& live, CausalContext& context, ReplicaIndex self, int64_t amount, CounterStore& delta,

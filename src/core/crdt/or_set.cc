@@ -13,22 +13,25 @@ ORSet ORSet::add(const ReplicaId& self, std::string_view element) {
   return delta;
 }
 
-Result<ORSet> ORSet::remove(std::string_view element) {
+Result<ORSet> ORSet::remove(const ReplicaId& self, std::string_view element) {
   ORSet delta;
   delta.store_.complete = false;
   detail::DeltaSink sink(context_, delta.context_);
   if (!detail::set_remove(store_, element, delta.store_, sink)) {
     return Status::not_found("element is not in the set");
   }
+  detail::record_event(context_, context_.intern(self), sink);
   return delta;
 }
 
-ORSet ORSet::reset() {
+ORSet ORSet::reset(const ReplicaId& self) {
   // Complete and empty: whoever joins it drops every dot it covers.
   ORSet delta;
+  if (store_.elements.empty()) return delta;
   detail::DeltaSink sink(context_, delta.context_);
   sink.saw_all(store_);
   store_.elements.clear();
+  detail::record_event(context_, context_.intern(self), sink);
   return delta;
 }
 

@@ -23,9 +23,9 @@ class ORSet : public Causal<ORSet, ORSetStore, FieldType::set> {
   // Returns the delta.
   ORSet add(const ReplicaId& self, std::string_view element);
   // not_found, changing nothing, if the element is absent.
-  Result<ORSet> remove(std::string_view element);
-  // Removes every element seen; returns the delta.
-  ORSet reset();
+  Result<ORSet> remove(const ReplicaId& self, std::string_view element);
+  // Removes every element seen; returns the delta (bottom if empty).
+  ORSet reset(const ReplicaId& self);
 
   bool contains(std::string_view element) const { return store_.elements.contains(element); }
   size_t size() const { return store_.elements.size(); }

@@ -64,10 +64,10 @@ Map local(Map*) {
 
 void mutate(Counter& x) { x.increment(kLocal, 1); }
 void mutate(LwwRegister& x) { x.assign(kLocal, "w", 7); }
-void mutate(Flag& x) { x.disable(); }
+void mutate(Flag& x) { x.disable(kLocal); }
 void mutate(ORSet& x) {
   x.add(kLocal, "z");
-  (void)x.remove("a");
+  (void)x.remove(kLocal, "a");
 }
 void mutate(Map& x) {
   (void)x.apply(kLocal, std::vector<FieldOp>{FieldOp::add("s", {"b"}), FieldOp::increment("c", -1),

@@ -46,11 +46,11 @@ TEST(Encoding, states_and_deltas_of_every_type_round_trip) {
   expect_round_trip(reg);
   Flag flag;
   flag.enable(kA);
-  expect_round_trip(flag.disable());
+  expect_round_trip(flag.disable(kA));
   expect_round_trip(flag);
   ORSet set;
   set.add(kA, "x");
-  auto removed = set.remove("x");
+  auto removed = set.remove(kA, "x");
   ASSERT_TRUE(removed);
   expect_round_trip(*removed);  // a marker in a partial set
   expect_round_trip(set.add(kB, "y"));

@@ -166,6 +166,25 @@ TEST(Map, compare_and_set_fails_when_a_remote_delta_arrived_in_between) {
   EXPECT_EQ(b.apply_if(kB, Ops{FieldOp::increment("c", 1)}, read).status().code(), StatusCode::conflict);
 }
 
+TEST(Map, compare_and_set_fails_when_a_remote_remove_arrived_in_between) {
+  // The remove changes no store dot of its own; its event dot still moves
+  // the context, so the stale token is refused.
+  Map a, b;
+  b.join(applied(a, kA, {FieldOp::add("s", {"x", "y"})}));
+  const CausalContext read = b.context();
+  b.join(applied(a, kA, {FieldOp::remove("s", {"x"})}));
+  EXPECT_NE(b.context(), read);
+  EXPECT_EQ(b.apply_if(kB, Ops{FieldOp::add("s", {"z"})}, read).status().code(), StatusCode::conflict);
+}
+
+TEST(Map, a_remove_only_batch_draws_one_event_dot) {
+  Map m;
+  applied(m, kA, {FieldOp::add("s", {"x", "y"})});
+  const Map delta = applied(m, kA, {FieldOp::remove("s", {"x"}), FieldOp::remove("s", {"y"})});
+  EXPECT_EQ(m.context().ranges(m.context().find(kA)), (DotRanges{{1, 3}}));
+  EXPECT_TRUE(delta.context().contains({delta.context().find(kA), 3}));
+}
+
 TEST(Map, empty_containers_are_not_fields) {
   Map m;
   applied(m, kA, {FieldOp::add("s", {"a"}), FieldOp::enable("f")});
@@ -186,7 +205,7 @@ TEST(Map, a_batch_of_no_ops_returns_a_bottom_delta) {
 TEST(Map, clear_removes_every_field_seen_and_keeps_concurrent_updates) {
   Map a, b;
   b.join(applied(a, kA, {FieldOp::add("s", {"x"}), FieldOp::increment("c", 2)}));
-  const Map cleared = a.clear();
+  const Map cleared = a.clear(kA);
   const Map concurrent = applied(b, kB, {FieldOp::add("s", {"y"})});
   a.join(concurrent);
   b.join(cleared);

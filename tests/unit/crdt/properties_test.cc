@@ -211,6 +211,12 @@ void run_map_scenario(uint64_t seed, const Scenario& scenario) {
       if (from != to) replicas[to].join(Map(replicas[from]));
     }
     if (step % 10 == 0) sample.push_back(replicas[rng.uniform(replicas.size())]);
+    // Every change of state is named by a dot, so equal contexts mean equal
+    // states: the key-level compare-and-set and the version-vector compare
+    // of anti-entropy rely on it.
+    for (size_t i = 1; i < replicas.size(); ++i) {
+      if (replicas[i].context() == replicas[0].context()) ASSERT_EQ(replicas[i], replicas[0]);
+    }
   }
   // Drain what is still in flight, in random order, then one round of
   // full-state repair from every replica to every other.
@@ -283,7 +289,7 @@ TEST(ORSetProperties, matches_a_sequential_set_and_converges) {
       if (rng.chance(0.6)) {
         delta = set.add(replica_id(r), element);
         model.insert(element);
-      } else if (auto removed = set.remove(element)) {
+      } else if (auto removed = set.remove(replica_id(r), element)) {
         delta = *removed;
         model.erase(element);
       } else {

@@ -48,7 +48,7 @@ TEST(Counter, increment_delta_carries_one_entry_and_rebuilds_the_state) {
 TEST(Counter, reset_drops_observed_increments_and_counting_restarts_at_zero) {
   Counter a, b;
   b.join(a.increment(kA, 5));
-  a.join(b.reset());
+  a.join(b.reset(kB));
   EXPECT_EQ(a.value(), 0);
   a.increment(kA, 2);
   EXPECT_EQ(a.value(), 2);
@@ -107,7 +107,7 @@ TEST(LwwRegister, a_later_write_replaces_all_concurrent_ones) {
 TEST(Flag, enable_wins_over_a_concurrent_disable) {
   Flag a, b;
   b.join(a.enable(kA));
-  const Flag off = a.disable();
+  const Flag off = a.disable(kA);
   const Flag on = b.enable(kB);
   a.join(on);
   b.join(off);
@@ -118,16 +118,16 @@ TEST(Flag, enable_wins_over_a_concurrent_disable) {
 
 TEST(Flag, disable_of_a_disabled_flag_is_a_no_op) {
   Flag a;
-  EXPECT_TRUE(a.disable().is_bottom());
+  EXPECT_TRUE(a.disable(kA).is_bottom());
   a.enable(kA);
-  EXPECT_FALSE(a.disable().is_bottom());
+  EXPECT_FALSE(a.disable(kA).is_bottom());
   EXPECT_FALSE(a.value());
 }
 
 TEST(ORSet, add_wins_over_a_concurrent_remove) {
   ORSet a, b;
   b.join(a.add(kA, "x"));
-  auto removed = a.remove("x");
+  auto removed = a.remove(kA, "x");
   ASSERT_TRUE(removed);
   const ORSet readded = b.add(kB, "x");
   a.join(readded);
@@ -141,7 +141,7 @@ TEST(ORSet, remove_of_an_absent_element_fails_and_changes_nothing) {
   ORSet a;
   a.add(kA, "x");
   const ORSet before = a;
-  auto removed = a.remove("y");
+  auto removed = a.remove(kA, "y");
   ASSERT_FALSE(removed);
   EXPECT_EQ(removed.status().code(), StatusCode::not_found);
   EXPECT_EQ(a, before);
@@ -158,10 +158,10 @@ TEST(ORSet, elements_read_sorted_past_32_elements) {
 TEST(ORSet, removed_elements_leave_no_tombstone_in_the_store) {
   ORSet a;
   for (int i = 0; i < 100; ++i) a.add(kA, std::to_string(i));
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(a.remove(std::to_string(i)));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(a.remove(kA, std::to_string(i)));
   EXPECT_TRUE(a.store().elements.empty());
-  // The context remembers the 100 adds as a single run.
-  EXPECT_EQ(a.context().ranges(0).size(), 1u);
+  // The context remembers the 100 adds and 100 removes as a single run.
+  EXPECT_EQ(a.context().ranges(0), (DotRanges{{1, 200}}));
 }
 
 TEST(ORSet, a_delta_joins_in_time_independent_of_the_set_size_and_rebuilds_the_state) {
@@ -170,7 +170,7 @@ TEST(ORSet, a_delta_joins_in_time_independent_of_the_set_size_and_rebuilds_the_s
   ORSet b = a;
   const ORSet before = a;
   const ORSet add = a.add(kB, "new");
-  auto remove = a.remove("7");
+  auto remove = a.remove(kA, "7");
   ASSERT_TRUE(remove);
   EXPECT_FALSE(add.store().complete);
   EXPECT_EQ(add.store().elements.size(), 1u);
@@ -196,7 +196,7 @@ TEST(ORSet, joining_a_delta_twice_reports_no_change) {
 TEST(ORSet, reset_removes_what_was_seen_and_keeps_concurrent_adds) {
   ORSet a, b;
   b.join(a.add(kA, "x"));
-  const ORSet reset = a.reset();
+  const ORSet reset = a.reset(kA);
   const ORSet concurrent = b.add(kB, "y");
   a.join(concurrent);
   b.join(reset);
