@@ -76,17 +76,14 @@ bool flag_disable(FlagStore& live, FlagStore& delta, DeltaSink& sink) {
 
 void set_add(ORSetStore& live, CausalContext& context, ReplicaIndex self, std::string_view element, ORSetStore& delta,
              DeltaSink& sink) {
-  auto it = live.elements.find(element);
-  if (it == live.elements.end()) it = live.elements.emplace(std::string(element), DotSet()).first;
+  auto it = live.elements.try_emplace(element).first;
   // The add replaces the dots it observed: one dot per element in the
   // common case, whatever the number of re-adds.
   for (Dot dot : it->second) sink.saw(dot);
   const Dot dot = fresh_dot(context, self);
   sink.saw(dot);
   it->second = DotSet(dot);
-  const DotSet delta_dots(sink.translate(dot));
-  auto [at, inserted] = delta.elements.try_emplace(std::string(element), delta_dots);
-  if (!inserted) at->second = delta_dots;
+  delta.elements.insert_or_assign(element, DotSet(sink.translate(dot)));
 }
 
 bool set_remove(ORSetStore& live, std::string_view element, ORSetStore& delta, DeltaSink& sink) {
@@ -97,12 +94,11 @@ bool set_remove(ORSetStore& live, std::string_view element, ORSetStore& delta, D
   if (delta.complete) {
     // A complete delta node lists no empty element: its context alone says
     // the removed dots are gone.
-    if (auto at = delta.elements.find(element); at != delta.elements.end()) delta.elements.erase(at);
+    delta.elements.erase(element);
     return true;
   }
   // A marker: the delta's context holds the removed dots of this element.
-  auto [at, inserted] = delta.elements.try_emplace(std::string(element));
-  if (!inserted) at->second.clear();
+  delta.elements.try_emplace(element).first->second.clear();
   return true;
 }
 

@@ -244,11 +244,11 @@ bool decode_store(wire::Reader& in, ORSetStore& out, const DecodeScope& scope) {
   for (uint64_t i = 0; i < count; ++i) {
     std::string element;
     if (!in.string(element, scope.limits->element_bytes_max)) return false;
-    if (i > 0 && !(out.elements.rbegin()->first < element)) return in.fail("elements not strictly ascending");
+    if (i > 0 && !(out.elements.last()->first < element)) return in.fail("elements not strictly ascending");
     DotSet dots;
     if (!read_dots(in, scope, dots)) return false;
     if (out.complete && dots.empty()) return in.fail("empty element in a complete set");
-    out.elements.emplace_hint(out.elements.end(), std::move(element), std::move(dots));
+    out.elements.append(std::move(element), std::move(dots));
   }
   return true;
 }

@@ -195,14 +195,13 @@ void join_store(ORSetStore& a, const ORSetStore& b, const Bridge& bridge, Change
     if (join_dots(mine, theirs, bridge)) changes.store = true;
     if (!mine.empty() != before) changes.value = true;
   };
-  static const DotSet kNoDots;
   if (!walk_all) {
     for (const auto& [element, theirs] : b.elements) {
       auto it = a.elements.find(element);
       if (it == a.elements.end()) {
         DotSet fresh;
         join_element(fresh, theirs);
-        if (!a.complete || !fresh.empty()) a.elements.emplace(element, std::move(fresh));
+        if (!a.complete || !fresh.empty()) a.elements.try_emplace(element).first->second = std::move(fresh);
         continue;
       }
       join_element(it->second, theirs);
@@ -210,23 +209,32 @@ void join_store(ORSetStore& a, const ORSetStore& b, const Bridge& bridge, Change
     }
     return;
   }
+  // Joining a state: one merge of the two sorted sequences into a new map.
+  static const DotSet kNoDots;
+  ChunkedMap<DotSet> merged;
+  auto keep = [&](std::string element, DotSet dots) {
+    if (!dots.empty()) merged.append(std::move(element), std::move(dots));
+  };
   auto ia = a.elements.begin();
   auto ib = b.elements.begin();
   while (ia != a.elements.end() || ib != b.elements.end()) {
     if (ib == b.elements.end() || (ia != a.elements.end() && ia->first < ib->first)) {
       join_element(ia->second, kNoDots);
-      ia = ia->second.empty() ? a.elements.erase(ia) : std::next(ia);
+      keep(std::move(ia->first), std::move(ia->second));
+      ++ia;
     } else if (ia == a.elements.end() || ib->first < ia->first) {
       DotSet fresh;
       join_element(fresh, ib->second);
-      if (!fresh.empty()) a.elements.emplace_hint(ia, ib->first, std::move(fresh));
+      keep(ib->first, std::move(fresh));
       ++ib;
     } else {
       join_element(ia->second, ib->second);
-      ia = ia->second.empty() ? a.elements.erase(ia) : std::next(ia);
+      keep(std::move(ia->first), std::move(ia->second));
+      ++ia;
       ++ib;
     }
   }
+  a.elements = std::move(merged);
 }
 
 void join_store(MapStore& a, const MapStore& b, const Bridge& bridge, Changes& changes) {
@@ -286,7 +294,7 @@ bool diff_store(const ORSetStore& d, const ORSetStore* x, const Bridge& bridge, 
   auto visit = [&](const std::string& element, const DotSet& dd, const DotSet* xd) {
     DotSet out;
     if (!diff_dots(dd, xd, bridge, out, sink)) return;
-    r.elements.emplace_hint(r.elements.end(), element, std::move(out));
+    r.elements.append(element, std::move(out));
     touched = true;
   };
   if (!d.complete || x == nullptr) {
@@ -394,7 +402,7 @@ void add_skeleton(const MapStore& d, MapStore& r) {
 
 void mark_complete(ORSetStore& store) {
   store.complete = true;
-  std::erase_if(store.elements, [](const auto& element) { return element.second.empty(); });
+  store.elements.erase_if([](const auto& element) { return element.second.empty(); });
 }
 
 void mark_complete(MapStore& store) {

@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/crdt/chunked_map.h"
 #include "core/crdt/dot.h"
 
 namespace lashup::crdt {
@@ -75,7 +76,7 @@ struct FlagStore {
 // Add-wins set without tombstones: each element holds the dots of the adds
 // that created it; a remove drops the dots it observed.
 struct ORSetStore {
-  std::map<std::string, DotSet, std::less<>> elements;  // sorted: values read sorted
+  ChunkedMap<DotSet> elements;  // sorted: values read sorted
   bool complete = true;
   bool operator==(const ORSetStore&) const = default;
 };
