@@ -47,7 +47,7 @@ class Causal {
     auto bridge = detail::Bridge::for_join(context_, other.context_);
     detail::Changes changes;
     detail::join_store(store_, other.store_, bridge, changes);
-    const bool grew = context_.merge(other.context_);
+    const bool grew = context_.merge(other.context_, bridge.b_to_a());
     return {changes.store || grew, changes.value};
   }
 

@@ -73,47 +73,60 @@ bool ranges_include(const DotRanges& outer, const DotRanges& inner) {
 }
 
 ReplicaIndex CausalContext::intern(const ReplicaId& id) {
-  auto it = std::lower_bound(order_.begin(), order_.end(), id,
-                             [this](ReplicaIndex index, const ReplicaId& key) { return replicas_[index] < key; });
-  if (it != order_.end() && replicas_[*it] == id) return *it;
-  const auto index = static_cast<ReplicaIndex>(replicas_.size());
+  const ReplicaIndex found = find(id);
+  if (found != kNoReplica) return found;
+  const auto index = static_cast<ReplicaIndex>(slots_.size());
   assert(index != kNoReplica);
-  replicas_.push_back(id);
-  clocks_.emplace_back();
-  order_.insert(it, index);
+  slots_.push_back(Slot{id, {}});
+  if (!order_.empty()) {
+    auto it = std::lower_bound(order_.begin(), order_.end(), id,
+                               [this](ReplicaIndex i, const ReplicaId& key) { return slots_[i].id < key; });
+    order_.insert(it, index);
+  } else if (slots_.size() > kLinearSearchMax) {
+    order_.resize(slots_.size());
+    for (ReplicaIndex i = 0; i < slots_.size(); ++i) order_[i] = i;
+    std::sort(order_.begin(), order_.end(),
+              [this](ReplicaIndex x, ReplicaIndex y) { return slots_[x].id < slots_[y].id; });
+  }
   return index;
 }
 
 ReplicaIndex CausalContext::find(const ReplicaId& id) const {
+  if (order_.empty()) {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].id == id) return static_cast<ReplicaIndex>(i);
+    }
+    return kNoReplica;
+  }
   auto it = std::lower_bound(order_.begin(), order_.end(), id,
-                             [this](ReplicaIndex index, const ReplicaId& key) { return replicas_[index] < key; });
-  if (it != order_.end() && replicas_[*it] == id) return *it;
+                             [this](ReplicaIndex index, const ReplicaId& key) { return slots_[index].id < key; });
+  if (it != order_.end() && slots_[*it].id == id) return *it;
   return kNoReplica;
 }
 
 std::vector<ReplicaIndex> CausalContext::intern_all(const CausalContext& other) {
-  std::vector<ReplicaIndex> to_mine(other.replicas_.size());
-  for (size_t i = 0; i < other.replicas_.size(); ++i) to_mine[i] = intern(other.replicas_[i]);
+  std::vector<ReplicaIndex> to_mine(other.slots_.size());
+  for (size_t i = 0; i < other.slots_.size(); ++i) to_mine[i] = intern(other.slots_[i].id);
   return to_mine;
 }
 
 CausalContext CausalContext::table_only() const {
   CausalContext copy;
-  copy.replicas_ = replicas_;
+  copy.slots_.reserve(slots_.size());
+  for (const Slot& slot : slots_) copy.slots_.push_back(Slot{slot.id, {}});
   copy.order_ = order_;
-  copy.clocks_.resize(clocks_.size());
   return copy;
 }
 
 bool CausalContext::contains(Dot dot) const {
-  if (dot.replica >= clocks_.size()) return false;
-  const DotRanges& runs = clocks_[dot.replica];
+  if (dot.replica >= slots_.size()) return false;
+  const DotRanges& runs = slots_[dot.replica].runs;
   return find_run(runs, dot.counter) != runs.end();
 }
 
 bool CausalContext::insert(Dot dot) {
-  assert(dot.replica < clocks_.size() && dot.counter > 0);
-  DotRanges& runs = clocks_[dot.replica];
+  assert(dot.replica < slots_.size() && dot.counter > 0);
+  DotRanges& runs = slots_[dot.replica].runs;
   const uint64_t c = dot.counter;
   // First run that ends at or after c - 1: the only one c can touch.
   auto it = std::lower_bound(runs.begin(), runs.end(), c,
@@ -141,27 +154,27 @@ bool CausalContext::insert(Dot dot) {
 }
 
 uint64_t CausalContext::max_counter(ReplicaIndex replica) const {
-  if (replica >= clocks_.size() || clocks_[replica].empty()) return 0;
-  return clocks_[replica].back().last;
+  if (replica >= slots_.size() || slots_[replica].runs.empty()) return 0;
+  return slots_[replica].runs.back().last;
 }
 
 const DotRanges& CausalContext::ranges(ReplicaIndex replica) const {
-  return replica < clocks_.size() ? clocks_[replica] : kNoRanges;
+  return replica < slots_.size() ? slots_[replica].runs : kNoRanges;
 }
 
 void CausalContext::set_ranges(ReplicaIndex replica, DotRanges ranges) {
-  assert(replica < clocks_.size());
-  clocks_[replica] = std::move(ranges);
+  assert(replica < slots_.size());
+  slots_[replica].runs = std::move(ranges);
 }
 
 bool CausalContext::empty() const {
-  return std::all_of(clocks_.begin(), clocks_.end(), [](const DotRanges& runs) { return runs.empty(); });
+  return std::all_of(slots_.begin(), slots_.end(), [](const Slot& slot) { return slot.runs.empty(); });
 }
 
 uint64_t CausalContext::dot_count() const {
   uint64_t total = 0;
-  for (const DotRanges& runs : clocks_) {
-    for (DotRange run : runs) {
+  for (const Slot& slot : slots_) {
+    for (DotRange run : slot.runs) {
       const uint64_t n = run.last - run.first + 1;
       if (n == 0 || total > UINT64_MAX - n) return UINT64_MAX;
       total += n;
@@ -172,13 +185,18 @@ uint64_t CausalContext::dot_count() const {
 
 bool CausalContext::merge(const CausalContext& other, std::span<const ReplicaIndex> to_mine) {
   bool changed = false;
-  for (size_t i = 0; i < other.clocks_.size(); ++i) {
-    const DotRanges& theirs = other.clocks_[i];
+  for (size_t i = 0; i < other.slots_.size(); ++i) {
+    const DotRanges& theirs = other.slots_[i].runs;
     if (theirs.empty()) continue;
-    DotRanges& mine = clocks_[to_mine[i]];
+    DotRanges& mine = slots_[to_mine[i]].runs;
     if (ranges_include(mine, theirs)) continue;
-    mine = union_ranges(mine, theirs);
     changed = true;
+    if (theirs.size() == 1 && theirs[0].first == theirs[0].last) {
+      // The common delta: one new dot, added in place.
+      insert(Dot{to_mine[i], theirs[0].first});
+      continue;
+    }
+    mine = union_ranges(mine, theirs);
   }
   return changed;
 }
@@ -190,19 +208,20 @@ bool CausalContext::merge(const CausalContext& other) {
 
 CausalContext CausalContext::minus(const CausalContext& other) const {
   CausalContext out = table_only();
-  for (size_t i = 0; i < clocks_.size(); ++i) {
-    if (clocks_[i].empty()) continue;
-    const ReplicaIndex theirs = other.find(replicas_[i]);
-    out.clocks_[i] = theirs == kNoReplica ? clocks_[i] : subtract_ranges(clocks_[i], other.clocks_[theirs]);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const DotRanges& mine = slots_[i].runs;
+    if (mine.empty()) continue;
+    const ReplicaIndex theirs = other.find(slots_[i].id);
+    out.slots_[i].runs = theirs == kNoReplica ? mine : subtract_ranges(mine, other.slots_[theirs].runs);
   }
   return out;
 }
 
 bool CausalContext::includes(const CausalContext& other) const {
-  for (size_t i = 0; i < other.clocks_.size(); ++i) {
-    if (other.clocks_[i].empty()) continue;
-    const ReplicaIndex mine = find(other.replicas_[i]);
-    if (mine == kNoReplica || !ranges_include(clocks_[mine], other.clocks_[i])) return false;
+  for (const Slot& slot : other.slots_) {
+    if (slot.runs.empty()) continue;
+    const ReplicaIndex mine = find(slot.id);
+    if (mine == kNoReplica || !ranges_include(slots_[mine].runs, slot.runs)) return false;
   }
   return true;
 }

@@ -37,8 +37,8 @@ class CausalContext {
   ReplicaIndex intern(const ReplicaId& id);
   // The index of `id`, or kNoReplica.
   ReplicaIndex find(const ReplicaId& id) const;
-  const ReplicaId& replica(ReplicaIndex index) const { return replicas_[index]; }
-  size_t replica_count() const { return replicas_.size(); }
+  const ReplicaId& replica(ReplicaIndex index) const { return slots_[index].id; }
+  size_t replica_count() const { return slots_.size(); }
   // For each replica of `other`, its index here (interning the new ones).
   std::vector<ReplicaIndex> intern_all(const CausalContext& other);
   // A context with the same replica table and no dots.
@@ -72,9 +72,16 @@ class CausalContext {
   bool operator==(const CausalContext& other) const { return includes(other) && other.includes(*this); }
 
  private:
-  std::vector<ReplicaId> replicas_;
-  std::vector<ReplicaIndex> order_;  // indices of replicas_, sorted by id
-  std::vector<DotRanges> clocks_;    // runs per replica index
+  struct Slot {
+    ReplicaId id;
+    DotRanges runs;
+  };
+  // Tables of up to this many replicas are searched linearly: a delta holds
+  // one or two, and skipping the sorted index saves an allocation per delta.
+  static constexpr size_t kLinearSearchMax = 8;
+
+  std::vector<Slot> slots_;          // per replica index
+  std::vector<ReplicaIndex> order_;  // indices sorted by id, kept once the table outgrows linear search
 };
 
 // Run-list operations, shared by the context and its codec.

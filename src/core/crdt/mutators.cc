@@ -16,10 +16,11 @@ Dot fresh_dot(CausalContext& context, ReplicaIndex self) {
 void record_event(CausalContext& context, ReplicaIndex self, DeltaSink& sink) { sink.saw(fresh_dot(context, self)); }
 
 Dot DeltaSink::translate(Dot live_dot) {
-  if (cache_.size() <= live_dot.replica) cache_.resize(live_->replica_count(), kNoReplica);
-  ReplicaIndex& mapped = cache_[live_dot.replica];
-  if (mapped == kNoReplica) mapped = delta_->intern(live_->replica(live_dot.replica));
-  return {mapped, live_dot.counter};
+  if (live_dot.replica != last_live_) {
+    last_live_ = live_dot.replica;
+    last_delta_ = delta_->intern(live_->replica(live_dot.replica));
+  }
+  return {last_delta_, live_dot.counter};
 }
 
 void counter_add(CounterStore& live, CausalContext& context, ReplicaIndex self, int64_t amount, CounterStore& delta,

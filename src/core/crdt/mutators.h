@@ -30,7 +30,9 @@ class DeltaSink {
  private:
   const CausalContext* live_;
   CausalContext* delta_;
-  std::vector<ReplicaIndex> cache_;  // live index -> delta index
+  // The last translation: a mutation mostly translates the same replica.
+  ReplicaIndex last_live_ = kNoReplica;
+  ReplicaIndex last_delta_ = kNoReplica;
 };
 
 // Draws a new dot that only goes into the contexts, never into a store: the

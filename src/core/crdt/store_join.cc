@@ -140,7 +140,7 @@ Bridge::Bridge(const CausalContext& a, const CausalContext& b) : a_(&a), b_(&b) 
 }
 
 Bridge Bridge::for_join(CausalContext& a, const CausalContext& b) {
-  a.intern_all(b);
+  for (ReplicaIndex i = 0; i < b.replica_count(); ++i) a.intern(b.replica(i));
   return Bridge(a, b);
 }
 
@@ -197,13 +197,8 @@ void join_store(ORSetStore& a, const ORSetStore& b, const Bridge& bridge, Change
   };
   if (!walk_all) {
     for (const auto& [element, theirs] : b.elements) {
-      auto it = a.elements.find(element);
-      if (it == a.elements.end()) {
-        DotSet fresh;
-        join_element(fresh, theirs);
-        if (!a.complete || !fresh.empty()) a.elements.try_emplace(element).first->second = std::move(fresh);
-        continue;
-      }
+      // A new element starts empty; in a partial `a` it stays as a marker.
+      auto it = a.elements.try_emplace(element).first;
       join_element(it->second, theirs);
       if (a.complete && it->second.empty()) a.elements.erase(it);
     }

@@ -29,6 +29,8 @@ class Bridge {
   // A dot of `b` in `a`'s index space; its replica is kNoReplica if `a` does
   // not know the replica (never after for_join).
   Dot to_a(Dot b_dot) const { return {b_to_a_[b_dot.replica], b_dot.counter}; }
+  // For each replica index of `b`, its index in `a` (kNoReplica: unknown).
+  const std::vector<ReplicaIndex>& b_to_a() const { return b_to_a_; }
   Dot to_b(Dot a_dot) const {
     return {a_dot.replica < a_to_b_.size() ? a_to_b_[a_dot.replica] : kNoReplica, a_dot.counter};
   }

@@ -59,6 +59,18 @@ TEST(CausalContext, equality_ignores_the_order_of_the_replica_tables) {
   EXPECT_NE(x, y);
 }
 
+TEST(CausalContext, large_replica_tables_are_searched_through_a_sorted_index) {
+  CausalContext c;
+  std::vector<ReplicaIndex> indices;
+  for (int i = 0; i < 40; ++i) indices.push_back(c.intern(ReplicaId{"n" + std::to_string((i * 17) % 40), 1}));
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(c.find(ReplicaId{"n" + std::to_string((i * 17) % 40), 1}), indices[static_cast<size_t>(i)]);
+    EXPECT_EQ(c.intern(ReplicaId{"n" + std::to_string((i * 17) % 40), 1}), indices[static_cast<size_t>(i)]);
+  }
+  EXPECT_EQ(c.find(ReplicaId{"n1", 2}), kNoReplica);
+  EXPECT_EQ(c.replica_count(), 40u);
+}
+
 TEST(CausalContext, minus_keeps_only_the_dots_the_other_lacks) {
   CausalContext x, y;
   const ReplicaIndex a = x.intern(kA);
