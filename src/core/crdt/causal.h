@@ -136,6 +136,17 @@ class Causal {
   CausalContext context_;
 };
 
+// The names of Enes et al. and Lasp's state_type: `to` is an inflation of
+// `from` when from ⊑ to.
+template <typename T>
+bool is_inflation(const T& from, const T& to) {
+  return to.includes(from);
+}
+template <typename T>
+bool is_strict_inflation(const T& from, const T& to) {
+  return to.includes(from) && !from.includes(to);
+}
+
 // The causal context alone, e.g. the compare-and-set token of a key.
 wire::Bytes encode_context(const CausalContext& context);
 Result<CausalContext> decode_context(wire::ByteView bytes, const Limits& limits = {});

@@ -140,7 +140,11 @@ Bridge::Bridge(const CausalContext& a, const CausalContext& b) : a_(&a), b_(&b) 
 }
 
 Bridge Bridge::for_join(CausalContext& a, const CausalContext& b) {
-  for (ReplicaIndex i = 0; i < b.replica_count(); ++i) a.intern(b.replica(i));
+  // Replicas without dots in b are not interned: no dot of b refers to them,
+  // and the table of a should not grow with names it will never need.
+  for (ReplicaIndex i = 0; i < b.replica_count(); ++i) {
+    if (!b.ranges(i).empty()) a.intern(b.replica(i));
+  }
   return Bridge(a, b);
 }
 

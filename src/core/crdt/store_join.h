@@ -19,7 +19,7 @@ namespace lashup::crdt::detail {
 // other one. Dots are held in `a`'s index space.
 class Bridge {
  public:
-  // For a join into `a`: every replica of `b` is interned into `a` first.
+  // For a join into `a`: every replica with dots in `b` is interned into `a`.
   static Bridge for_join(CausalContext& a, const CausalContext& b);
   // For comparing without changing either table.
   static Bridge for_compare(const CausalContext& a, const CausalContext& b);

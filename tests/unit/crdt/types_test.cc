@@ -193,6 +193,17 @@ TEST(ORSet, joining_a_delta_twice_reports_no_change) {
   EXPECT_FALSE(again.value_changed);
 }
 
+TEST(ORSet, a_state_is_an_inflation_of_the_deltas_it_joined) {
+  ORSet a, b;
+  const ORSet delta = a.add(kA, "x");
+  EXPECT_TRUE(is_inflation(delta, a));
+  EXPECT_FALSE(is_inflation(delta, b));
+  EXPECT_TRUE(is_strict_inflation(b, a));
+  EXPECT_FALSE(is_strict_inflation(a, a));
+  EXPECT_TRUE(delta.difference(a).is_bottom());
+  EXPECT_EQ(delta.difference(b), delta);
+}
+
 TEST(ORSet, reset_removes_what_was_seen_and_keeps_concurrent_adds) {
   ORSet a, b;
   b.join(a.add(kA, "x"));
