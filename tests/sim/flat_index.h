@@ -28,58 +28,77 @@ struct MixHash {
   }
 };
 
-// FNV-1a then a final mix: node names are short, so this beats a block hash.
+// Word loads, then a final mix: node names are short, and a byte-serial
+// hash (FNV) was a visible share of every send.
 struct NameHash {
   uint64_t operator()(std::string_view name) const {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char c : name) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
-    return MixHash{}(h);
+    const char* p = name.data();
+    size_t n = name.size();
+    uint64_t h = static_cast<uint64_t>(n) * 0x9e3779b97f4a7c15ULL;
+    while (n > 8) {
+      h = (h ^ load(p, 8)) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+      p += 8;
+      n -= 8;
+    }
+    return MixHash{}(h ^ load(p, n));
+  }
+
+ private:
+  // Up to 8 bytes as one word, with two possibly overlapping loads (as wyhash).
+  static uint64_t load(const char* p, size_t n) {
+    if (n >= 4) {
+      uint32_t first, last;
+      std::memcpy(&first, p, 4);
+      std::memcpy(&last, p + n - 4, 4);
+      return (static_cast<uint64_t>(first) << 32) | last;
+    }
+    if (n == 0) return 0;
+    const auto byte = [p](size_t i) { return static_cast<uint64_t>(static_cast<uint8_t>(p[i])); };
+    return (byte(0) << 16) | (byte(n >> 1) << 8) | byte(n - 1);
   }
 };
 
+// Integer key -> uint32_t. Slots are 16 bytes and aligned, so a probe
+// never straddles two cache lines.
 template <typename Key, typename Hash>
 class FlatIndex {
  public:
   static constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();
 
   // The value stored for `key`, or kAbsent.
-  uint32_t find(const Key& key) const {
+  uint32_t find(Key key) const {
     if (slots_.empty()) return kAbsent;
-    const uint64_t hash = Hash{}(key);
-    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = Hash{}(key) & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.value == kAbsent) return kAbsent;
-      if (slot.hash == hash && slot.key == key) return slot.value;
+      if (slot.key == key) return slot.value;
     }
   }
 
   // Inserts (key, value) unless `key` is present; returns the stored value
   // and whether it was inserted. `value` must not be kAbsent.
-  std::pair<uint32_t, bool> try_emplace(const Key& key, uint32_t value) {
+  std::pair<uint32_t, bool> try_emplace(Key key, uint32_t value) {
     if ((count_ + 1) * 2 > slots_.size()) grow();
-    const uint64_t hash = Hash{}(key);
-    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = Hash{}(key) & mask_;; i = (i + 1) & mask_) {
       Slot& slot = slots_[i];
       if (slot.value == kAbsent) {
-        slot = Slot{hash, key, value};
+        slot = Slot{key, value};
         ++count_;
         return {value, true};
       }
-      if (slot.hash == hash && slot.key == key) return {slot.value, false};
+      if (slot.key == key) return {slot.value, false};
     }
   }
 
-  void reserve(size_t count) {
-    while (count * 2 > slots_.size()) grow();
-  }
   size_t size() const { return count_; }
 
  private:
-  struct Slot {
-    uint64_t hash = 0;
+  struct alignas(16) Slot {
     Key key{};
     uint32_t value = kAbsent;
   };
+  static_assert(sizeof(Slot) == 16);
 
   void grow() {
     std::vector<Slot> old = std::move(slots_);
@@ -87,7 +106,7 @@ class FlatIndex {
     mask_ = slots_.size() - 1;
     for (const Slot& slot : old) {
       if (slot.value == kAbsent) continue;
-      size_t i = slot.hash & mask_;
+      size_t i = Hash{}(slot.key) & mask_;
       while (slots_[i].value != kAbsent) i = (i + 1) & mask_;
       slots_[i] = slot;
     }
@@ -136,12 +155,14 @@ class NameIndex {
   }
 
  private:
-  struct Slot {
+  // 32 bytes, aligned: one probe, one cache line.
+  struct alignas(32) Slot {
     uint64_t hash = 0;
     uint32_t value = kAbsent;
     uint32_t length = 0;
     char prefix[16] = {};
   };
+  static_assert(sizeof(Slot) == 32);
 
   bool matches(const Slot& slot, std::string_view name) const {
     if (slot.length != name.size()) return false;
