@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -117,76 +118,79 @@ class FlatIndex {
   size_t count_ = 0;
 };
 
-// Node name -> node index. The first bytes of each name are kept in its
-// slot, so confirming a hash match does not touch the node (another cache
-// miss per send); longer names are confirmed against their owner's string.
+// Node name -> node index. Slots are 16 bytes (a 10,000-node index is
+// 256 KiB, which stays in cache) and keep the length and first 8 bytes of
+// the name, so a short name is confirmed without touching the name itself;
+// the owner's array of names (`names`, indexed by value) confirms longer ones.
 class NameIndex {
  public:
   static constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();
 
-  uint32_t find(std::string_view name) const {
+  uint32_t find(std::string_view name, const std::vector<std::string>& names) const {
     if (slots_.empty()) return kAbsent;
     const uint64_t hash = NameHash{}(name);
+    const uint32_t tag = tag_of(hash, name);
+    const uint64_t prefix = prefix_of(name);
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.value == kAbsent) return kAbsent;
-      if (slot.hash == hash && matches(slot, name)) return slot.value;
+      // Same length and same first 8 bytes: a name of at most 8 bytes is
+      // found; a longer one is confirmed against its owner.
+      if (slot.tag == tag && slot.prefix == prefix && (name.size() <= 8 || names[slot.value] == name)) {
+        return slot.value;
+      }
     }
   }
 
-  // `name` must outlive the index (the simulator's node names do).
-  std::pair<uint32_t, bool> try_emplace(std::string_view name, uint32_t value) {
-    if (const uint32_t found = find(name); found != kAbsent) return {found, false};
-    if ((count_ + 1) * 2 > slots_.size()) grow();
-    if (names_.size() <= value) names_.resize(value + 1);
-    names_[value] = name;
-    Slot slot;
-    slot.hash = NameHash{}(name);
-    slot.value = value;
-    slot.length = static_cast<uint32_t>(name.size());
-    std::memcpy(slot.prefix, name.data(), std::min(name.size(), sizeof slot.prefix));
-    insert(slot);
+  // `names[value]` must hold `name`, and keep holding it.
+  std::pair<uint32_t, bool> try_emplace(std::string_view name, uint32_t value,
+                                        const std::vector<std::string>& names) {
+    if (const uint32_t found = find(name, names); found != kAbsent) return {found, false};
+    if ((count_ + 1) * 2 > slots_.size()) grow(names);
+    const uint64_t hash = NameHash{}(name);
+    insert(Slot{tag_of(hash, name), value, prefix_of(name)}, hash);
     ++count_;
     return {value, true};
   }
 
-  void reserve(size_t count) {
-    while (count * 2 > slots_.size()) grow();
+  void reserve(size_t count, const std::vector<std::string>& names) {
+    while (count * 2 > slots_.size()) grow(names);
   }
 
  private:
-  // 32 bytes, aligned: one probe, one cache line.
-  struct alignas(32) Slot {
-    uint64_t hash = 0;
+  struct alignas(16) Slot {
+    uint32_t tag = 0;  // high bits of the hash, and the name's length (capped at 255) in the low byte
     uint32_t value = kAbsent;
-    uint32_t length = 0;
-    char prefix[16] = {};
+    uint64_t prefix = 0;  // first 8 bytes of the name, zero-padded
   };
-  static_assert(sizeof(Slot) == 32);
+  static_assert(sizeof(Slot) == 16);
 
-  bool matches(const Slot& slot, std::string_view name) const {
-    if (slot.length != name.size()) return false;
-    if (std::memcmp(slot.prefix, name.data(), std::min(name.size(), sizeof slot.prefix)) != 0) return false;
-    return name.size() <= sizeof slot.prefix || names_[slot.value] == name;
+  static uint32_t tag_of(uint64_t hash, std::string_view name) {
+    return static_cast<uint32_t>((hash >> 40) << 8) | static_cast<uint32_t>(std::min<size_t>(name.size(), 255));
+  }
+  static uint64_t prefix_of(std::string_view name) {
+    uint64_t prefix = 0;
+    std::memcpy(&prefix, name.data(), std::min<size_t>(name.size(), 8));
+    return prefix;
   }
 
-  void insert(const Slot& slot) {
-    size_t i = slot.hash & mask_;
+  void insert(const Slot& slot, uint64_t hash) {
+    size_t i = hash & mask_;
     while (slots_[i].value != kAbsent) i = (i + 1) & mask_;
     slots_[i] = slot;
   }
 
-  void grow() {
+  // Rehashes from the names: slots keep only half of each hash.
+  void grow(const std::vector<std::string>& names) {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
     mask_ = slots_.size() - 1;
     for (const Slot& slot : old) {
-      if (slot.value != kAbsent) insert(slot);
+      if (slot.value != kAbsent) insert(slot, NameHash{}(names[slot.value]));
     }
   }
 
   std::vector<Slot> slots_;
-  std::vector<std::string_view> names_;  // by value, for names longer than a prefix
   size_t mask_ = 0;
   size_t count_ = 0;
 };

@@ -121,7 +121,9 @@ int main(int argc, char** argv) {
     if (!outcome.ok) {
       std::cerr << "seed=" << options.seed << " scenario=" << info->name << " failed: " << outcome.failure << "\n"
                 << "replay: lashup-sim --scenario " << info->name << " --nodes " << options.nodes << " --seed "
-                << options.seed << "\n";
+                << options.seed << " --duration-s " << options.duration.count() / 1'000'000;
+      for (const auto& [key, value] : options.params) std::cerr << " --param " << key << "=" << value;
+      std::cerr << "\n";
       status = 1;
     }
   }

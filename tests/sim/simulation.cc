@@ -55,10 +55,15 @@ Simulation::Simulation(SimConfig config, CoreFactory factory)
   assert(factory_);
   trace_.enable(config_.trace_hash, config_.trace_list);
   nodes_.resize(config_.nodes);
-  index_by_name_.reserve(config_.nodes);
+  names_.resize(config_.nodes);
+  stores_.resize(config_.nodes);
+  node_pairs_.resize(config_.nodes);
   for (NodeIndex i = 0; i < config_.nodes; ++i) {
-    nodes_[i].name = config_.name_of ? config_.name_of(i) : "n" + std::to_string(i);
-    const bool unique = index_by_name_.try_emplace(nodes_[i].name, i).second;
+    names_[i] = config_.name_of ? config_.name_of(i) : "n" + std::to_string(i);
+  }
+  index_by_name_.reserve(config_.nodes, names_);
+  for (NodeIndex i = 0; i < config_.nodes; ++i) {
+    const bool unique = index_by_name_.try_emplace(names_[i], i, names_).second;
     assert(unique && "node names must be unique");
     (void)unique;
   }
@@ -154,7 +159,7 @@ void Simulation::boot(NodeIndex node) {
   n.status = NodeStatus::alive;
   n.tick_at = kNever;
   n.paused_until = Time{0};
-  const NodeContext context{node, n.name, node_seed(config_.seed, node, n.boot), n.boot, n.store.durable()};
+  const NodeContext context{node, names_[node], node_seed(config_.seed, node, n.boot), n.boot, stores_[node].durable()};
   n.core = factory_(context);
   assert(n.core && "the core factory returned no core");
   record(n.boot == 1 ? TraceKind::start : TraceKind::restart, node, 0, n.boot);
@@ -170,13 +175,13 @@ void Simulation::deliver_message(NodeIndex to, NodeIndex from, Bytes payload) {
   ++stats_.handler_calls;
   if (trace_.enabled()) record(TraceKind::message, to, from, Trace::hash_bytes(payload.data(), payload.size()));
   Node& n = nodes_[to];
-  apply(to, n.core->on_message(now_, nodes_[from].name, payload));
+  apply(to, n.core->on_message(now_, names_[from], payload));
 }
 
 void Simulation::report_connection(NodeIndex node, NodeIndex peer, bool up) {
   record(up ? TraceKind::connection_up : TraceKind::connection_down, node, peer);
   ++stats_.handler_calls;
-  apply(node, nodes_[node].core->on_connection(now_, nodes_[peer].name, up));
+  apply(node, nodes_[node].core->on_connection(now_, names_[peer], up));
 }
 
 void Simulation::report_connection_to_unknown(NodeIndex node, const NodeName& peer) {
@@ -199,7 +204,7 @@ void Simulation::apply(NodeIndex node, Actions&& actions) {
     } else if (auto* disconnect_action = std::get_if<DisconnectAction>(&action)) {
       disconnect(node, disconnect_action->peer);
     } else if (auto* persist = std::get_if<PersistAction>(&action)) {
-      n.store.write(std::move(persist->key), std::move(persist->value));
+      stores_[node].write(std::move(persist->key), std::move(persist->value));
       persisted = true;
     } else if (auto* emit = std::get_if<EmitAction>(&action)) {
       for (const auto& observer : observers_) observer(now_, node, emit->event);
@@ -208,7 +213,7 @@ void Simulation::apply(NodeIndex node, Actions&& actions) {
   if (n.life != life) return;
   // Syncing at the end of the handler is equivalent to syncing before its
   // first send: a crash can only happen between handlers.
-  if (persisted && n.store.sync_mode() == DiskSync::each_handler) n.store.sync();
+  if (persisted && stores_[node].sync_mode() == DiskSync::each_handler) stores_[node].sync();
   if (actions.wake_at) wake(node, *actions.wake_at);
 }
 
@@ -242,7 +247,7 @@ void Simulation::on_tick(NodeIndex node, uint16_t life_tag, Time due) {
 
 void Simulation::send(NodeIndex from, const NodeName& to_name, Bytes&& payload) {
   ++stats_.messages_sent;
-  const NodeIndex to = index_by_name_.find(to_name);
+  const NodeIndex to = index_by_name_.find(to_name, names_);
   const uint32_t pair_index = (to == kNone || to == from) ? kNone : find_pair(from, to);
   const uint32_t side = from < to ? 0 : 1;
   if (pair_index == kNone || pairs_[pair_index].side[side].state == SideState::closed) {
@@ -268,7 +273,7 @@ void Simulation::send(NodeIndex from, const NodeName& to_name, Bytes&& payload) 
 }
 
 void Simulation::connect(NodeIndex from, const NodeName& to_name) {
-  const NodeIndex to = index_by_name_.find(to_name);
+  const NodeIndex to = index_by_name_.find(to_name, names_);
   if (to == kNone || to == from) {
     ++stats_.connects_attempted;
     ++stats_.connects_failed;
@@ -312,7 +317,7 @@ void Simulation::connect(NodeIndex from, const NodeName& to_name) {
 }
 
 void Simulation::disconnect(NodeIndex from, const NodeName& to_name) {
-  const NodeIndex to = index_by_name_.find(to_name);
+  const NodeIndex to = index_by_name_.find(to_name, names_);
   if (to == kNone || to == from) return;
   const uint32_t pair_index = find_pair(from, to);
   if (pair_index == kNone) return;
@@ -340,8 +345,8 @@ uint32_t Simulation::pair_for(NodeIndex a, NodeIndex b) {
     pair.node[0] = std::min(a, b);
     pair.node[1] = std::max(a, b);
     pairs_.push_back(pair);
-    nodes_[a].pairs.push_back(index);
-    nodes_[b].pairs.push_back(index);
+    node_pairs_[a].push_back(index);
+    node_pairs_[b].push_back(index);
   }
   return index;
 }
@@ -670,7 +675,7 @@ void Simulation::down_node(NodeIndex node, NodeStatus status) {
     return;
   }
   record(status == NodeStatus::hung ? TraceKind::hang : TraceKind::crash, node);
-  for (uint32_t pair_index : n.pairs) {
+  for (uint32_t pair_index : node_pairs_[node]) {
     const uint32_t side = pairs_[pair_index].node[0] == node ? 0 : 1;
     if (pairs_[pair_index].side[side].state != SideState::closed) {
       close_side(pair_index, side, /*tell_peer=*/status == NodeStatus::crashed);
@@ -678,7 +683,7 @@ void Simulation::down_node(NodeIndex node, NodeStatus status) {
   }
   n.core.reset();
   n.status = status;
-  n.store.lose_unsynced();
+  stores_[node].lose_unsynced();
   n.tick_at = kNever;
   n.paused_until = Time{0};
   ++n.life;
@@ -704,17 +709,17 @@ void Simulation::break_connection(NodeIndex a, NodeIndex b) {
 }
 
 void Simulation::set_disk_sync(NodeIndex node, DiskSync mode) {
-  nodes_[node].store.set_sync_mode(mode);
-  if (mode == DiskSync::each_handler) nodes_[node].store.sync();
+  stores_[node].set_sync_mode(mode);
+  if (mode == DiskSync::each_handler) stores_[node].sync();
 }
 
-void Simulation::sync_disk(NodeIndex node) { nodes_[node].store.sync(); }
+void Simulation::sync_disk(NodeIndex node) { stores_[node].sync(); }
 
 // ---------------------------------------------------------------------------
 // Queries
 
 std::optional<NodeIndex> Simulation::find(std::string_view name) const {
-  const NodeIndex node = index_by_name_.find(name);
+  const NodeIndex node = index_by_name_.find(name, names_);
   if (node == kNone) return std::nullopt;
   return node;
 }
