@@ -74,7 +74,7 @@ constexpr KeyInfo kKeys[] = {
      "period shrinks as more members are unreachable (the original's formula was inverted)."},
 
     // Failure detector.
-    {"detector.probe_interval_ms", K::integer, "200", 10, 60000, "", "ms",
+    {"detector.probe_interval_ms", K::integer, "100", 10, 60000, "", "ms",
      "Period between probes of each active neighbour."},
     {"detector.probe_timeout_min_ms", K::integer, "150", 1, 60000, "", "ms",
      "Floor of the adaptive probe timeout."},
@@ -88,8 +88,9 @@ constexpr KeyInfo kKeys[] = {
      "Time to wait for any indirect probe to succeed."},
 
     // Membership.
-    {"membership.refresh_interval_ms", K::integer, "30000", 1000, 86400000, "", "ms",
-     "Period at which a node floods its record even when unchanged."},
+    {"membership.refresh_interval_ms", K::integer, "300000", 1000, 86400000, "", "ms",
+     "Period at which a node floods its record even when unchanged (as the original). Changes are flooded "
+     "at once; the refresh only renews `last heard`, and costs N records per node per period."},
     {"membership.expire_after_ms", K::integer, "3600000", 10000, 604800000, "", "ms",
      "Unreachable members not heard from for this long are forgotten."},
     {"membership.metadata_bytes_max", K::integer, "1024", 0, 65536, "", "bytes",

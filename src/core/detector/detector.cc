@@ -19,7 +19,7 @@ Detector::Detector(DetectorConfig config, Random& random, Connections& connectio
     : config_(config), random_(random), connections_(connections), listener_(listener) {}
 
 void Detector::add_neighbor(Time now, const wire::PeerRef& peer, Actions& out) {
-  auto [it, inserted] = neighbors_.try_emplace(peer.name, Neighbor{peer, RttHistory(config_.rtt_history), now, false, std::nullopt, false, {}});
+  auto [it, inserted] = neighbors_.try_emplace(peer.name, peer, config_.rtt_history);
   if (!inserted) return;
   // The first probe goes out at once: it measures a round trip before the
   // neighbour's timeout matters.
@@ -75,7 +75,7 @@ bool Detector::handle(Time now, const NodeName& from, wire::MessageType type, wi
       auto ack = wire::decode_probe_ack(body);
       if (!ack) return false;
       auto it = neighbors_.find(ack->target);
-      if (it != neighbors_.end() && it->second.suspect_since) {
+      if (it != neighbors_.end() && it->second.suspect_since && it->second.indirect_sequence == ack->sequence) {
         ++stats_.indirect_acks_received;
         it->second.reached_indirectly = true;
       }
@@ -112,6 +112,17 @@ void Detector::tick(Time now, Actions& out) {
     it = outstanding_.erase(it);
   }
 
+  // A second round of indirect probes halfway through a suspicion, through
+  // other helpers: the first ones may have been cut off too (a partition
+  // often takes out several neighbours at once).
+  for (auto& [name, n] : neighbors_) {
+    if (n.suspect_since && !n.reached_indirectly && !n.second_round_sent &&
+        now >= *n.suspect_since + config_.suspicion_timeout / 2) {
+      n.second_round_sent = true;
+      ask_helpers(now, n, out);
+    }
+  }
+
   decide(now, out);
 
   // Regular probes.
@@ -124,8 +135,15 @@ void Detector::tick(Time now, Actions& out) {
       if (n.recent_sequences.size() > kRecentSequencesMax) n.recent_sequences.pop_front();
       n.next_probe_at = now + random_.jittered(config_.probe_interval, 0.1);
     }
-    out.wake_no_later_than(n.next_probe_at);
-    if (n.suspect_since) out.wake_no_later_than(*n.suspect_since + config_.suspicion_timeout);
+    // While a probe is in flight its deadline (below) is the next wake-up;
+    // the next probe goes out once it is answered or timed out.
+    if (!n.probe_in_flight) out.wake_no_later_than(n.next_probe_at);
+    if (n.suspect_since) {
+      if (!n.second_round_sent && !n.reached_indirectly) {
+        out.wake_no_later_than(*n.suspect_since + config_.suspicion_timeout / 2);
+      }
+      out.wake_no_later_than(*n.suspect_since + config_.suspicion_timeout);
+    }
   }
 
   // Link reports: try the direct link again now and then.
@@ -140,6 +158,13 @@ void Detector::tick(Time now, Actions& out) {
 }
 
 bool Detector::has_link_report(const NodeName& target) const { return link_reports_.count(target) > 0; }
+
+void Detector::add_link_report(Time now, const wire::PeerRef& peer, Actions& out) {
+  if (link_reports_.count(peer.name) > 0 || link_reports_.size() >= config_.link_reports_max) return;
+  link_reports_[peer.name] = LinkReport{peer, now + random_.jittered(config_.link_recheck_interval, 0.2)};
+  out.wake_no_later_than(link_reports_[peer.name].next_recheck_at);
+  listener_.on_link_reports_changed(now, link_reports(), out);
+}
 
 std::vector<NodeName> Detector::link_reports() const {
   std::vector<NodeName> names;
@@ -182,6 +207,7 @@ void Detector::on_pong(Time now, const NodeName& from, uint64_t sequence, int64_
             n->second.recent_sequences.end()) {
       n->second.suspect_since.reset();
       n->second.reached_indirectly = false;
+      n->second.last_answer_at = now;
       ++stats_.suspicions_cleared;
       n->second.rtt.add(now - Time(sent_at_us));
     }
@@ -194,6 +220,8 @@ void Detector::on_pong(Time now, const NodeName& from, uint64_t sequence, int64_
     case Purpose::neighbor_probe:
       if (auto n = neighbors_.find(from); n != neighbors_.end()) {
         n->second.probe_in_flight = false;
+        n->second.last_answer_at = now;
+        out.wake_no_later_than(std::max(now, n->second.next_probe_at));
         n->second.rtt.add(round_trip);
         if (n->second.suspect_since) ++stats_.suspicions_cleared;
         n->second.suspect_since.reset();
@@ -216,17 +244,41 @@ void Detector::suspect(Time now, Neighbor& n, Actions& out) {
   if (n.suspect_since) return;
   n.suspect_since = now;
   n.reached_indirectly = false;
+  n.indirect_sequence = next_sequence_++;
+  n.helpers_asked.clear();
+  n.second_round_sent = false;
+  out.wake_no_later_than(now + config_.suspicion_timeout / 2);
   out.wake_no_later_than(now + config_.suspicion_timeout);
-  std::vector<const wire::PeerRef*> helpers;
+  ask_helpers(now, n, out);
+}
+
+bool Detector::healthy(const Neighbor& n, Time now) const {
+  // Answered recently, and not suspected itself: a request sent through it
+  // is likely to arrive.
+  return !n.suspect_since && now - n.last_answer_at <= 2 * config_.probe_interval + config_.probe_timeout_min;
+}
+
+void Detector::ask_helpers(Time now, Neighbor& n, Actions& out) {
+  std::vector<const Neighbor*> healthy_helpers;
+  std::vector<const Neighbor*> other_helpers;
   for (const auto& [name, other] : neighbors_) {
-    if (name != n.peer.name && !other.suspect_since) helpers.push_back(&other.peer);
+    if (name == n.peer.name || other.suspect_since) continue;
+    if (std::find(n.helpers_asked.begin(), n.helpers_asked.end(), name) != n.helpers_asked.end()) continue;
+    (healthy(other, now) ? healthy_helpers : other_helpers).push_back(&other);
   }
-  random_.shuffle(helpers);
-  if (helpers.size() > config_.indirect_probes) helpers.resize(config_.indirect_probes);
-  const uint64_t sequence = next_sequence_++;
-  for (const auto* helper : helpers) {
+  // unordered_map order is not part of the protocol: sort, then shuffle
+  // with the node's seeded random source.
+  auto by_name = [](const Neighbor* a, const Neighbor* b) { return a->peer.name < b->peer.name; };
+  std::sort(healthy_helpers.begin(), healthy_helpers.end(), by_name);
+  std::sort(other_helpers.begin(), other_helpers.end(), by_name);
+  random_.shuffle(healthy_helpers);
+  random_.shuffle(other_helpers);
+  healthy_helpers.insert(healthy_helpers.end(), other_helpers.begin(), other_helpers.end());
+  if (healthy_helpers.size() > config_.indirect_probes) healthy_helpers.resize(config_.indirect_probes);
+  for (const auto* helper : healthy_helpers) {
     ++stats_.indirect_requests_sent;
-    connections_.send(now, *helper, wire::encode(wire::ProbeRequest{n.peer, sequence}), out);
+    n.helpers_asked.push_back(helper->peer.name);
+    connections_.send(now, helper->peer, wire::encode(wire::ProbeRequest{n.peer, n.indirect_sequence}), out);
   }
 }
 

@@ -76,6 +76,9 @@ class Detector {
   void tick(Time now, Actions& out);
 
   bool has_link_report(const NodeName& target) const;
+  // Records that `peer` cannot be reached directly although it is alive
+  // (the caller knows it from membership); re-checked like every report.
+  void add_link_report(Time now, const wire::PeerRef& peer, Actions& out);
   std::vector<NodeName> link_reports() const;
   // Drops reports whose target no longer matters (unreachable or left).
   template <typename Predicate>
@@ -107,12 +110,17 @@ class Detector {
     uint64_t request_id = 0;     // requester's sequence, or health-check id
   };
   struct Neighbor {
+    Neighbor(wire::PeerRef p, size_t history) : peer(std::move(p)), rtt(history) {}
     wire::PeerRef peer;
     RttHistory rtt;
     Time next_probe_at{0};
     bool probe_in_flight = false;
     std::optional<Time> suspect_since;
     bool reached_indirectly = false;
+    Time last_answer_at{0};
+    uint64_t indirect_sequence = 0;
+    std::vector<NodeName> helpers_asked;  // during the current suspicion
+    bool second_round_sent = false;
     std::deque<uint64_t> recent_sequences;  // probes whose late pong still counts
   };
   struct LinkReport {
@@ -124,6 +132,9 @@ class Detector {
                      NodeName requester = {}, uint64_t request_id = 0);
   void on_pong(Time now, const NodeName& from, uint64_t sequence, int64_t sent_at_us, Actions& out);
   void suspect(Time now, Neighbor& n, Actions& out);
+  // Asks up to k helpers not asked yet, healthy ones first.
+  void ask_helpers(Time now, Neighbor& n, Actions& out);
+  bool healthy(const Neighbor& n, Time now) const;
   void decide(Time now, Actions& out);
 
   DetectorConfig config_;

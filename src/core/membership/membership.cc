@@ -9,6 +9,10 @@ namespace {
 
 // A batch of records in one message stays far below the frame limit.
 constexpr size_t kRecordsPerBatch = 512;
+// A pulled record that has not arrived after this may be pulled elsewhere.
+constexpr Duration kPullTimeout = 1s;
+// Bound on names pulled and not yet received.
+constexpr size_t kPullsInFlightMax = 1u << 17;
 
 // reported_ holds this for a member no event has described yet.
 constexpr auto kNotReported = static_cast<Reachability>(0xff);
@@ -46,11 +50,11 @@ void Membership::start(Time now, Actions& out) {
   out.wake_no_later_than(next_expiry_at_);
 }
 
-void Membership::set_active_view(Time now, std::vector<NodeName> sorted_names, Actions& out) {
+void Membership::set_active_view(Time now, std::vector<NodeName> sorted_names, bool urgent, Actions& out) {
   if (sorted_names == self_record_.active_view) return;
   self_record_.active_view = std::move(sorted_names);
   set_edges_from(self_id_, self_record_.active_view);
-  bump_own(now, out);
+  bump_own(now, out, urgent);
 }
 
 void Membership::set_link_reports(Time now, std::vector<NodeName> sorted_names, Actions& out) {
@@ -80,6 +84,7 @@ void Membership::leave(Time now, Actions& out) {
 
 void Membership::on_neighbor_up(Time now, const NodeName& peer, Actions& out) {
   wire::MemberDigest digest;
+  digest.full = true;
   digest.entries.reserve(members_.size());
   for (const auto& m : members_) {
     if (m.has_record) digest.entries.push_back({m.name, m.record.incarnation, m.record.version});
@@ -89,45 +94,159 @@ void Membership::on_neighbor_up(Time now, const NodeName& peer, Actions& out) {
 }
 
 bool Membership::handle(Time now, const NodeName& from, wire::MessageType type, wire::Reader& body, Actions& out) {
-  if (type == wire::MessageType::member_records) {
-    auto m = wire::decode_member_records(body);
-    if (!m) return false;
-    std::vector<MemberId> applied;
-    for (auto& record : m->records) {
-      ++stats_.records_received;
-      const NodeName name = record.name;
-      if (apply(now, std::move(record), out)) applied.push_back(*find(name));
-    }
-    if (!applied.empty() && m->ttl > 0) forward(now, applied, m->ttl - 1, from, out);
-    report_changes(now, out);
-    return true;
-  }
-  if (type == wire::MessageType::member_digest) {
-    auto m = wire::decode_member_digest(body);
-    if (!m) return false;
-    // What the peer has, by our ids; then push everything newer or missing.
-    std::vector<const wire::DigestEntry*> theirs(members_.size(), nullptr);
-    for (const auto& entry : m->entries) {
-      if (auto id = find(entry.name)) theirs[*id] = &entry;
-    }
-    std::vector<MemberId> push;
-    for (MemberId id = 0; id < members_.size(); ++id) {
-      const Member& member = members_[id];
-      if (!member.has_record || member.name == from) continue;
-      const wire::DigestEntry* entry = theirs[id];
-      if (entry == nullptr || std::tie(member.record.incarnation, member.record.version) >
-                                  std::tie(entry->incarnation, entry->version)) {
-        push.push_back(id);
+  switch (type) {
+    case wire::MessageType::member_records: {
+      auto m = wire::decode_member_records(body);
+      if (!m) return false;
+      // Who was reachable before this batch: catch-up records of members we
+      // could not reach are news worth announcing (a partition merging).
+      std::vector<bool> reachable_before;
+      if (m->ttl == 0) {
+        const RouteTree& before = own_tree();
+        reachable_before.assign(members_.size(), false);
+        for (MemberId id = 0; id < members_.size(); ++id) {
+          reachable_before[id] = members_[id].has_record && before.reachable(id);
+        }
       }
+      std::vector<MemberId> applied;
+      for (auto& record : m->records) {
+        ++stats_.records_received;
+        const NodeName name = record.name;
+        const uint64_t version = record.version;
+        const Incarnation incarnation = record.incarnation;
+        pulls_in_flight_.erase(name);
+        if (apply(now, std::move(record), out)) {
+          applied.push_back(*find(name));
+        } else if (auto id = find(name); id && m->ttl > 0) {
+          // The sender has this version: if we were about to forward it,
+          // not to the sender.
+          auto pending = pending_forwards_.find(*id);
+          if (pending != pending_forwards_.end() && members_[*id].record.version == version &&
+              members_[*id].record.incarnation == incarnation) {
+            auto& heard = pending->second.heard_from;
+            if (std::find(heard.begin(), heard.end(), from) == heard.end()) heard.push_back(from);
+          }
+        }
+      }
+      for (MemberId id : applied) {
+        if (m->ttl > 0) {
+          queue_forward(now, id, m->ttl - 1, from, out);
+        } else if (id >= reachable_before.size() || !reachable_before[id]) {
+          // Catch-up records (ttl 0) are not flooded: most of our neighbours
+          // have them. Those of members we could not reach are announced, and
+          // pulled only where missing.
+          queue_forward(now, id, 0, from, out);
+        }
+      }
+      report_changes(now, out);
+      if (changes_pending_) out.wake_no_later_than(next_report_at_);
+      return true;
     }
-    if (!push.empty()) send_records(now, from, push, flood_ttl(), out);
-    return true;
+    case wire::MessageType::member_digest: {
+      auto m = wire::decode_member_digest(body);
+      if (!m) return false;
+      // A full digest (new neighbour) and an announcement are answered the
+      // same way: pull what is newer there. Both sides of a new link send
+      // one, so each learns what it lacks, and a record several new
+      // neighbours offer at once is pulled from one of them only.
+      pull_newer(now, from, m->entries, out);
+      return true;
+    }
+    case wire::MessageType::member_pull: {
+      auto m = wire::decode_member_pull(body);
+      if (!m) return false;
+      std::vector<MemberId> ids;
+      for (const auto& name : m->names) {
+        if (auto id = find(name); id && members_[*id].has_record) ids.push_back(*id);
+      }
+      if (!ids.empty()) send_records(now, from, ids, 0, out);
+      return true;
+    }
+    default:
+      return false;
   }
-  return false;
+}
+
+void Membership::pull_newer(Time now, const NodeName& from, const std::vector<wire::DigestEntry>& announced,
+                            Actions& out) {
+  wire::MemberPull pull;
+  for (const auto& entry : announced) {
+    if (entry.name == self_.name) continue;
+    auto id = find(entry.name);
+    if (id && members_[*id].has_record &&
+        std::tie(entry.incarnation, entry.version) <=
+            std::tie(members_[*id].record.incarnation, members_[*id].record.version)) {
+      continue;
+    }
+    auto in_flight = pulls_in_flight_.find(entry.name);
+    if (in_flight != pulls_in_flight_.end() && in_flight->second > now) continue;
+    if (pulls_in_flight_.size() >= kPullsInFlightMax) break;
+    pulls_in_flight_[entry.name] = now + kPullTimeout;
+    pull.names.push_back(entry.name);
+  }
+  if (pull.names.empty()) return;
+  connections_.send(now, from, std::string(), wire::encode(pull), out);
+}
+
+void Membership::send_announcement(Time now, const NodeName& to, const std::vector<MemberId>& ids, Actions& out) {
+  wire::MemberDigest announcement;
+  announcement.full = false;
+  for (MemberId id : ids) {
+    const Member& m = members_[id];
+    announcement.entries.push_back({m.name, m.record.incarnation, m.record.version});
+  }
+  connections_.send(now, to, std::string(), wire::encode(announcement), out);
+}
+
+void Membership::queue_forward(Time now, MemberId id, uint32_t ttl, const NodeName& heard_from, Actions& out) {
+  PendingForward& pending = pending_forwards_[id];
+  // A newer version replaces what was queued: who had the old one does not
+  // have this one.
+  pending.heard_from.assign(1, heard_from);
+  pending.ttl = std::max(pending.ttl, ttl);
+  if (!forward_flush_at_) {
+    forward_flush_at_ = now + config_.forward_window;
+    out.wake_no_later_than(*forward_flush_at_);
+  }
+}
+
+void Membership::flush_forwards(Time now, Actions& out) {
+  forward_flush_at_.reset();
+  if (pending_forwards_.empty()) return;
+  // Deterministic order: by name. Records that came with a TTL are flooded
+  // on; catch-up records (TTL 0) are announced.
+  std::vector<std::pair<NodeName, MemberId>> ids;
+  uint32_t ttl = 0;
+  for (const auto& [id, pending] : pending_forwards_) {
+    if (members_[id].has_record) ids.emplace_back(members_[id].name, id);
+    ttl = std::max(ttl, pending.ttl);
+  }
+  std::sort(ids.begin(), ids.end());
+  for (const auto& neighbor : self_record_.active_view) {
+    std::vector<MemberId> flood;
+    std::vector<MemberId> announce;
+    for (const auto& [name, id] : ids) {
+      const PendingForward& pending = pending_forwards_[id];
+      if (name == neighbor ||
+          std::find(pending.heard_from.begin(), pending.heard_from.end(), neighbor) != pending.heard_from.end()) {
+        continue;
+      }
+      (pending.ttl > 0 ? flood : announce).push_back(id);
+    }
+    if (!flood.empty()) send_records(now, neighbor, flood, ttl, out);
+    if (!announce.empty()) send_announcement(now, neighbor, announce, out);
+  }
+  pending_forwards_.clear();
 }
 
 void Membership::tick(Time now, Actions& out) {
-  if (own_dirty_ && now - last_own_flood_ >= config_.flood_gap) flood_own(now, out);
+  if (!pulls_in_flight_.empty() && now >= next_pull_cleanup_at_) {
+    next_pull_cleanup_at_ = now + kPullTimeout;
+    std::erase_if(pulls_in_flight_, [now](const auto& entry) { return entry.second <= now; });
+  }
+  if (forward_flush_at_ && now >= *forward_flush_at_) flush_forwards(now, out);
+  if (forward_flush_at_) out.wake_no_later_than(*forward_flush_at_);
+  if (own_dirty_ && now >= own_flood_at_) flood_own(now, out);
   if (now >= next_refresh_at_) {
     next_refresh_at_ = now + random_.jittered(config_.refresh_interval, 0.2);
     bump_own(now, out);
@@ -137,7 +256,7 @@ void Membership::tick(Time now, Actions& out) {
     expire(now, out);
   }
   report_changes(now, out);
-  if (own_dirty_) out.wake_no_later_than(last_own_flood_ + config_.flood_gap);
+  if (own_dirty_) out.wake_no_later_than(own_flood_at_);
   if (changes_pending_) out.wake_no_later_than(next_report_at_);
   out.wake_no_later_than(next_refresh_at_);
   out.wake_no_later_than(next_expiry_at_);
@@ -145,6 +264,15 @@ void Membership::tick(Time now, Actions& out) {
 
 size_t Membership::member_count() const {
   return static_cast<size_t>(std::count_if(members_.begin(), members_.end(), [](const Member& m) { return m.has_record; }));
+}
+
+size_t Membership::reachable_member_count() const {
+  const RouteTree& tree = own_tree();
+  size_t count = 0;
+  for (MemberId id = 0; id < members_.size(); ++id) {
+    if (id != self_id_ && members_[id].has_record && !members_[id].left && tree.reachable(id)) ++count;
+  }
+  return count;
 }
 
 std::vector<MemberInfo> Membership::members(Time) const {
@@ -343,25 +471,29 @@ bool Membership::apply(Time now, wire::MemberRecord record, Actions& out) {
       out.emit(LinkReportChanged{record.name, target, true});
     }
   }
-  set_edges_from(id, record.active_view);
+  const bool edges_changed = set_edges_from(id, record.active_view);
   Member& member = members_[id];  // set_edges_from may have grown members_
-  if (member.left != record.leaving) own_tree_version_ = ~uint64_t{0};  // reachability changes, edges do not
+  const bool left_changed = member.left != record.leaving;
+  if (left_changed) own_tree_version_ = ~uint64_t{0};  // reachability changes, edges do not
   member.left = record.leaving;
   member.record = std::move(record);
   member.has_record = true;
   member.last_heard = now;
   if (changed) out.emit(MemberUpdated{member.name, member.record.incarnation});
-  changes_pending_ = true;
+  // A refresh (same edges, same flags) changes nothing anyone reports: no
+  // reachability pass for it.
+  if (is_new || edges_changed || left_changed) changes_pending_ = true;
   return true;
 }
 
-void Membership::set_edges_from(MemberId id, const std::vector<NodeName>& names) {
+bool Membership::set_edges_from(MemberId id, const std::vector<NodeName>& names) {
   std::vector<MemberId> targets;
   targets.reserve(names.size());
   for (const auto& name : names) {
     if (name == members_[id].name) continue;
     targets.push_back(intern(name));
   }
+  if (graph_.edges(id) == targets) return false;
   const std::vector<MemberId> old = graph_.edges(id);
   for (MemberId t : targets) ++members_[t].referenced_by;
   graph_.set_edges(id, std::move(targets));
@@ -369,9 +501,11 @@ void Membership::set_edges_from(MemberId id, const std::vector<NodeName>& names)
     if (--members_[t].referenced_by == 0 && !members_[t].has_record && t != self_id_) release(t);
   }
   changes_pending_ = true;
+  return true;
 }
 
 void Membership::release(MemberId id) {
+  pending_forwards_.erase(id);
   ids_.erase(members_[id].name);
   graph_.set_edges(id, {});
   members_[id] = Member{};
@@ -380,16 +514,18 @@ void Membership::release(MemberId id) {
   free_ids_.push_back(id);
 }
 
-void Membership::bump_own(Time now, Actions& out) {
+void Membership::bump_own(Time now, Actions& out, bool urgent) {
   self_record_.version += 1;
   members_[self_id_].record = self_record_;
   members_[self_id_].last_heard = now;
+  const Time earliest = last_own_flood_ + config_.flood_gap;
+  const Time when = std::max(earliest, urgent ? now : now + config_.settle_delay);
+  if (!own_dirty_ || when < own_flood_at_) own_flood_at_ = when;
   own_dirty_ = true;
-  changes_pending_ = true;
-  if (now - last_own_flood_ >= config_.flood_gap) {
+  if (own_flood_at_ <= now) {
     flood_own(now, out);
   } else {
-    out.wake_no_later_than(last_own_flood_ + config_.flood_gap);
+    out.wake_no_later_than(own_flood_at_);
   }
 }
 
@@ -453,8 +589,6 @@ void Membership::report_changes(Time now, Actions& out) {
   if (!changes_pending_ || now < next_report_at_) return;
   changes_pending_ = false;
   next_report_at_ = now + config_.event_coalesce;
-  // Leave flags change reachability without changing edges.
-  own_tree_version_ = ~uint64_t{0};
   const RouteTree& tree = own_tree();
   reported_.resize(members_.size(), kNotReported);
   reported_distance_.resize(members_.size(), kUnreachable);
@@ -490,6 +624,7 @@ void Membership::expire(Time now, Actions& out) {
     ++stats_.members_expired;
     Member& m = members_[id];
     m.has_record = false;
+    if (m.left) own_tree_version_ = ~uint64_t{0};
     m.left = false;
     m.record = wire::MemberRecord{};
     set_edges_from(id, {});

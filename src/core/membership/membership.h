@@ -29,13 +29,18 @@
 namespace lashup {
 
 struct MembershipConfig {
-  Duration refresh_interval = 30s;
+  Duration refresh_interval = 300s;
   Duration expire_after = 3600s;
   size_t metadata_bytes_max = 1024;
   Duration event_coalesce = 20ms;
   // Own-record floods are at least this far apart (changes in between are
   // sent together).
-  Duration flood_gap = 5ms;
+  Duration flood_gap = 20ms;
+  Duration settle_delay = 250ms;
+  // Records to forward are gathered for this long and sent as one batch per
+  // neighbour: a record heard from several neighbours meanwhile is sent to
+  // none of them, and a version superseded meanwhile is not sent at all.
+  Duration forward_window = 5ms;
 };
 
 class MembershipListener {
@@ -76,7 +81,11 @@ class Membership {
   void start(Time now, Actions& out);
 
   // Our own record.
-  void set_active_view(Time now, std::vector<NodeName> sorted_names, Actions& out);
+  // `urgent`: a neighbour failed or its connection closed; the change is
+  // flooded within flood_gap. Other changes (a neighbour added, or dropped
+  // while alive) wait settle_delay, so the churn of a join or a heal costs
+  // one flood instead of one per change.
+  void set_active_view(Time now, std::vector<NodeName> sorted_names, bool urgent, Actions& out);
   void set_link_reports(Time now, std::vector<NodeName> sorted_names, Actions& out);
   Status set_metadata(Time now, Bytes metadata, Actions& out);
   void leave(Time now, Actions& out);
@@ -87,6 +96,7 @@ class Membership {
 
   // Queries (all from this node's view of the cluster).
   size_t member_count() const;  // members with a record, self included
+  size_t reachable_member_count() const;  // members with a record reachable from here, self excluded
   std::vector<MemberInfo> members(Time now) const;
   std::optional<MemberInfo> member(const NodeName& name) const;
   bool reachable(const NodeName& name) const;
@@ -128,11 +138,16 @@ class Membership {
   std::optional<MemberId> find(const NodeName& name) const;
   // Applies a record received from a peer; true if it was newer.
   bool apply(Time now, wire::MemberRecord record, Actions& out);
-  void set_edges_from(MemberId id, const std::vector<NodeName>& names);
+  // Returns true if the edges changed.
+  bool set_edges_from(MemberId id, const std::vector<NodeName>& names);
   void release(MemberId id);
-  void bump_own(Time now, Actions& out);
+  void bump_own(Time now, Actions& out, bool urgent = true);
   void flood_own(Time now, Actions& out);
   void forward(Time now, const std::vector<MemberId>& ids, uint32_t ttl, const NodeName& except, Actions& out);
+  void queue_forward(Time now, MemberId id, uint32_t ttl, const NodeName& heard_from, Actions& out);
+  void flush_forwards(Time now, Actions& out);
+  void send_announcement(Time now, const NodeName& to, const std::vector<MemberId>& ids, Actions& out);
+  void pull_newer(Time now, const NodeName& from, const std::vector<wire::DigestEntry>& announced, Actions& out);
   void send_records(Time now, const NodeName& to, const std::vector<MemberId>& ids, uint32_t ttl, Actions& out);
   uint32_t flood_ttl();
   // The BFS tree from this node, cached until the graph changes.
@@ -162,7 +177,20 @@ class Membership {
   Time next_report_at_{0};
   std::vector<uint32_t> reported_distance_;
 
+  struct PendingForward {
+    uint32_t ttl = 0;
+    std::vector<NodeName> heard_from;  // at most the active view
+  };
+  std::unordered_map<MemberId, PendingForward> pending_forwards_;
+  std::optional<Time> forward_flush_at_;
+
+  // Names pulled from a peer and not received yet, with the time after
+  // which another peer may be asked.
+  std::unordered_map<NodeName, Time> pulls_in_flight_;
+  Time next_pull_cleanup_at_{0};
+
   bool own_dirty_ = false;
+  Time own_flood_at_{0};  // when the pending own-record flood goes out
   Time last_own_flood_{-1'000'000'000};
   Time next_refresh_at_{0};
   Time next_expiry_at_{0};

@@ -110,6 +110,7 @@ Actions NodeCore::on_message(Time now, const NodeName& from, std::span<const uin
         break;
       case MessageType::member_records:
       case MessageType::member_digest:
+      case MessageType::member_pull:
         ok = membership_.handle(now, from, *type, reader, out);
         break;
       case MessageType::handshake:
@@ -117,9 +118,6 @@ Actions NodeCore::on_message(Time now, const NodeName& from, std::span<const uin
     }
   }
   if (!ok) malformed(now, from, out);
-  // Handlers may have set deadlines in the past or present; one tick pass
-  // keeps the contract simple for hosts.
-  out.wake_no_later_than(now + 1ms);
   return out;
 }
 
@@ -130,7 +128,9 @@ Actions NodeCore::on_tick(Time now) {
   membership_.tick(now, out);
   if (now >= next_departition_at_) departition_probe(now, out);
   if (now >= next_persist_at_) persist_views(now, out);
+  if (now >= next_refill_at_) refill_passive(now);
   connections_.tick(now, out);
+  out.wake_no_later_than(next_refill_at_);
   out.wake_no_later_than(next_departition_at_);
   out.wake_no_later_than(next_persist_at_);
   return out;
@@ -143,7 +143,6 @@ Actions NodeCore::on_connection(Time now, const NodeName& peer, bool up) {
   } else {
     connection_lost(now, peer, out);
   }
-  out.wake_no_later_than(now + 1ms);
   return out;
 }
 
@@ -172,18 +171,48 @@ Actions NodeCore::health_check(Time now, const NodeName& name, uint64_t request_
 
 void NodeCore::on_neighbor_up(Time now, const wire::PeerRef& peer, Actions& out) {
   detector_.add_neighbor(now, peer, out);
-  membership_.set_active_view(now, overlay_.active_names(), out);
+  membership_.set_active_view(now, overlay_.active_names(), false, out);
   membership_.on_neighbor_up(now, peer.name, out);
   out.emit(NeighborChanged{peer.name, true, "added"});
 }
 
 void NodeCore::on_neighbor_down(Time now, const NodeName& peer, NeighborDownReason reason, Actions& out) {
   detector_.remove_neighbor(peer);
-  membership_.set_active_view(now, overlay_.active_names(), out);
+  // A dead neighbour must leave everyone's routes fast; a neighbour that is
+  // alive elsewhere can wait for the next settled flood.
+  const bool urgent = reason == NeighborDownReason::failed || reason == NeighborDownReason::connection_closed;
+  membership_.set_active_view(now, overlay_.active_names(), urgent, out);
   out.emit(NeighborChanged{peer, false, to_string(reason)});
 }
 
 bool NodeCore::avoid_as_neighbor(const NodeName& peer) const { return detector_.has_link_report(peer); }
+
+void NodeCore::on_neighbor_request_failed(Time now, const wire::PeerRef& peer, Actions& out) {
+  // We could not open a link to a member that others still reach: that is a
+  // link report, not a failure. It covers pairs that were never neighbours,
+  // which probing alone would not see.
+  if (membership_.reachable(peer.name) && !overlay_.is_active(peer.name)) detector_.add_link_report(now, peer, out);
+}
+
+void NodeCore::refill_passive(Time now) {
+  next_refill_at_ = now + 500ms;
+  // An active view that is not full needs candidates: members we know of
+  // refill a passive view that failures or a small cluster left short.
+  const auto& config = config_.overlay;
+  if (overlay_.active_view().size() >= config.active_view_size) return;
+  size_t candidates = 0;
+  for (const auto& p : overlay_.passive_view()) candidates += avoid_as_neighbor(p.name) ? 0 : 1;
+  if (candidates >= config.active_view_size - overlay_.active_view().size()) return;
+  auto known = membership_.reachable_members();
+  random_.shuffle(known);
+  size_t learned = 0;
+  for (const auto& peer : known) {
+    if (learned >= 8) break;
+    if (overlay_.is_active(peer.name) || avoid_as_neighbor(peer.name)) continue;
+    overlay_.learn_passive(peer);
+    ++learned;
+  }
+}
 
 void NodeCore::on_dropped_by_other(Time now, const NodeName&, const NodeName& dropped, Actions& out) {
   if (dropped != config_.self.name && overlay_.is_active(dropped)) detector_.probe_now(now, dropped, out);
@@ -227,14 +256,6 @@ void NodeCore::departition_probe(Time now, Actions& out) {
   if (candidates.empty() || !overlay_.joined()) return;
   ++stats_.departition_probes;
   overlay_.request_neighbor(now, random_.pick(candidates), true, out);
-
-  // Keep replacement candidates around: members we know of refill a
-  // passive view that failures have emptied.
-  if (overlay_.passive_view().size() < config_.overlay.passive_view_size / 2) {
-    auto known = membership_.reachable_members();
-    random_.shuffle(known);
-    for (size_t i = 0; i < known.size() && i < 4; ++i) overlay_.learn_passive(known[i]);
-  }
 }
 
 void NodeCore::persist_views(Time now, Actions& out) {

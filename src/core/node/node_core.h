@@ -78,6 +78,7 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   void on_neighbor_up(Time now, const wire::PeerRef& peer, Actions& out) override;
   void on_neighbor_down(Time now, const NodeName& peer, NeighborDownReason reason, Actions& out) override;
   bool avoid_as_neighbor(const NodeName& peer) const override;
+  void on_neighbor_request_failed(Time now, const wire::PeerRef& peer, Actions& out) override;
   // MembershipListener
   void on_dropped_by_other(Time now, const NodeName& owner, const NodeName& dropped, Actions& out) override;
   // DetectorListener
@@ -86,6 +87,7 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   void on_link_reports_changed(Time now, std::vector<NodeName> sorted_targets, Actions& out) override;
 
   void departition_probe(Time now, Actions& out);
+  void refill_passive(Time now);
   void persist_views(Time now, Actions& out);
   void malformed(Time now, const NodeName& from, Actions& out);
   void connection_lost(Time now, const NodeName& peer, Actions& out);
@@ -102,6 +104,7 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   std::vector<wire::PeerRef> remembered_;
   Time next_departition_at_{0};
   Time next_persist_at_{0};
+  Time next_refill_at_{0};
   Bytes persisted_passive_;
   Bytes persisted_known_;
 };

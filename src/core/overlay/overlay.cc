@@ -255,16 +255,20 @@ void Overlay::on_shuffle_reply(Time, wire::ShuffleReply m, Actions&) {
 }
 
 void Overlay::tick(Time now, Actions& out) {
+  std::vector<PeerRef> unanswered;
   for (auto it = pending_neighbors_.begin(); it != pending_neighbors_.end();) {
     if (it->second.deadline <= now) {
       // No answer: the node is probably gone. The original meant to do this
       // but its timer was never cancelled (reference §7 item 7).
       remove_passive(it->first);
+      unanswered.push_back(it->second.peer);
       it = pending_neighbors_.erase(it);
     } else {
       ++it;
     }
   }
+  std::sort(unanswered.begin(), unanswered.end(), [](const PeerRef& a, const PeerRef& b) { return a.name < b.name; });
+  for (const auto& peer : unanswered) listener_.on_neighbor_request_failed(now, peer, out);
   if (!joined_ && active_.empty() && now >= next_join_at_) try_join(now, out);
   if (now >= next_fill_at_) {
     fill_active_view(now, out);
@@ -284,7 +288,12 @@ void Overlay::tick(Time now, Actions& out) {
 }
 
 void Overlay::on_connection_down(Time now, const NodeName& peer, Actions& out) {
-  if (pending_neighbors_.erase(peer) > 0) remove_passive(peer);
+  if (auto pending = pending_neighbors_.find(peer); pending != pending_neighbors_.end()) {
+    const PeerRef requested = pending->second.peer;
+    pending_neighbors_.erase(pending);
+    remove_passive(peer);
+    listener_.on_neighbor_request_failed(now, requested, out);
+  }
   auto it = std::find_if(active_.begin(), active_.end(), [&](const PeerRef& p) { return p.name == peer; });
   if (it == active_.end()) return;
   active_.erase(it);

@@ -64,6 +64,8 @@ class OverlayListener {
   // Whether `peer` should not be asked to become a neighbour now (it is in
   // a link report: alive, but not reachable from us directly).
   virtual bool avoid_as_neighbor(const NodeName& peer) const = 0;
+  // A NEIGHBOR request got no answer: its connection failed or timed out.
+  virtual void on_neighbor_request_failed(Time now, const wire::PeerRef& peer, Actions& out) = 0;
 };
 
 struct OverlayStats {

@@ -31,6 +31,7 @@ Bytes encode(const MemberRecords& m) {
 
 Bytes encode(const MemberDigest& m) {
   Writer w = begin_message(MessageType::member_digest);
+  w.boolean(m.full);
   w.varint(m.entries.size());
   for (const auto& entry : m.entries) {
     w.string(entry.name);
@@ -60,6 +61,7 @@ Result<MemberRecords> decode_member_records(Reader& body) {
 Result<MemberDigest> decode_member_digest(Reader& body) {
   MemberDigest m;
   uint64_t n = 0;
+  body.boolean(m.full);
   if (body.count(n, kDigestEntriesMax, 4, "digest size")) {
     m.entries.resize(static_cast<size_t>(n));
     for (auto& entry : m.entries) {
@@ -73,6 +75,19 @@ Result<MemberDigest> decode_member_digest(Reader& body) {
       }
     }
   }
+  if (Status s = body.finish(); !s) return s;
+  return m;
+}
+
+Bytes encode(const MemberPull& m) {
+  Writer w = begin_message(MessageType::member_pull);
+  write_names(w, m.names);
+  return w.take();
+}
+
+Result<MemberPull> decode_member_pull(Reader& body) {
+  MemberPull m;
+  read_names(body, m.names, kDigestEntriesMax);
   if (Status s = body.finish(); !s) return s;
   return m;
 }

@@ -46,9 +46,19 @@ struct DigestEntry {
   bool operator==(const DigestEntry&) const = default;
 };
 
+// full: every record the sender holds (sent to a new neighbour, which
+// pushes back what the sender lacks). Otherwise an announcement of records
+// the sender just learned, for the receiver to pull if it lacks them.
 struct MemberDigest {
+  bool full = true;
   std::vector<DigestEntry> entries;
   bool operator==(const MemberDigest&) const = default;
+};
+
+// Asks for the current records of these members.
+struct MemberPull {
+  std::vector<NodeName> names;
+  bool operator==(const MemberPull&) const = default;
 };
 
 void write_record(Writer& w, const MemberRecord& record);
@@ -56,7 +66,9 @@ bool read_record(Reader& r, MemberRecord& record);
 
 Bytes encode(const MemberRecords& m);
 Bytes encode(const MemberDigest& m);
+Bytes encode(const MemberPull& m);
 Result<MemberRecords> decode_member_records(Reader& body);
 Result<MemberDigest> decode_member_digest(Reader& body);
+Result<MemberPull> decode_member_pull(Reader& body);
 
 }  // namespace lashup::wire

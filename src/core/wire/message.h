@@ -36,9 +36,10 @@ enum class MessageType : uint32_t {
   // Failure detector.
   probe_request = 14,
   probe_ack = 15,
+  member_pull = 16,
 };
 
-inline constexpr uint32_t kMessageTypeMax = 15;
+inline constexpr uint32_t kMessageTypeMax = 16;
 
 // Starts a message of the given type.
 inline Writer begin_message(MessageType type) {

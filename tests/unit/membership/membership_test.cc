@@ -40,13 +40,15 @@ class MembershipTest : public ::testing::Test {
     MembershipConfig config;
     config.event_coalesce = 0ms;
     config.flood_gap = 0ms;
+    config.forward_window = 0ms;  // forwards leave at the next tick
+    config.settle_delay = 0ms;
     config.expire_after = 60s;
     membership_ = std::make_unique<Membership>(config, wire::PeerRef{"me", "me:7450"}, 5, random_, connections_,
                                                listener_);
     Actions out;
     membership_->start(now_, out);
     for (const char* n : {"a", "b"}) connections_.on_up(now_, n, out);
-    membership_->set_active_view(now_, {"a", "b"}, out);
+    membership_->set_active_view(now_, {"a", "b"}, true, out);
   }
 
   Actions receive(const NodeName& from, std::vector<MemberRecord> records, uint32_t ttl = 5) {
@@ -55,6 +57,7 @@ class MembershipTest : public ::testing::Test {
     wire::Reader r(message);
     (void)wire::read_message_type(r);
     EXPECT_TRUE(membership_->handle(now_, from, MessageType::member_records, r, out));
+    membership_->tick(now_, out);
     return out;
   }
 
@@ -68,7 +71,7 @@ class MembershipTest : public ::testing::Test {
 TEST_F(MembershipTest, own_record_changes_are_flooded_to_every_neighbour) {
   Actions out;
   connections_.on_up(now_, "c", out);
-  membership_->set_active_view(now_, {"a", "b", "c"}, out);
+  membership_->set_active_view(now_, {"a", "b", "c"}, true, out);
   auto floods = sends_of(out, MessageType::member_records);
   ASSERT_EQ(floods.size(), 3u);
   auto m = decode(floods[0].message, wire::decode_member_records);
@@ -104,10 +107,54 @@ TEST_F(MembershipTest, a_higher_incarnation_wins_over_any_version) {
   EXPECT_EQ(membership_->member("a")->version, 1u);
 }
 
-TEST_F(MembershipTest, records_with_ttl_zero_are_kept_but_not_forwarded) {
+TEST_F(MembershipTest, catch_up_records_are_announced_not_flooded) {
   Actions out = receive("a", {record("x", 1, {"a"})}, 0);
   EXPECT_TRUE(sends_of(out, MessageType::member_records).empty());
   EXPECT_TRUE(membership_->member("x"));
+  auto announcements = sends_of(out, MessageType::member_digest);
+  ASSERT_EQ(announcements.size(), 1u);
+  EXPECT_EQ(announcements[0].to, "b");
+  auto digest = decode(announcements[0].message, wire::decode_member_digest);
+  EXPECT_FALSE(digest->full);
+  ASSERT_EQ(digest->entries.size(), 1u);
+  EXPECT_EQ(digest->entries[0].name, "x");
+}
+
+TEST_F(MembershipTest, an_announcement_is_answered_with_a_pull_of_what_is_newer) {
+  receive("a", {record("x", 5, {"a"})});
+  wire::MemberDigest announcement;
+  announcement.full = false;
+  announcement.entries = {{"x", 10, 5}, {"y", 10, 1}};
+  const Bytes message = wire::encode(announcement);
+  wire::Reader r(message);
+  (void)wire::read_message_type(r);
+  Actions out;
+  ASSERT_TRUE(membership_->handle(now_, "b", MessageType::member_digest, r, out));
+  auto pulls = sends_of(out, MessageType::member_pull);
+  ASSERT_EQ(pulls.size(), 1u);
+  EXPECT_EQ(decode(pulls[0].message, wire::decode_member_pull)->names, (std::vector<NodeName>{"y"}));
+}
+
+TEST_F(MembershipTest, a_record_heard_from_two_neighbours_in_one_window_goes_to_neither) {
+  MembershipConfig config;
+  config.forward_window = 5ms;
+  config.flood_gap = 0ms;
+  Membership m(config, wire::PeerRef{"me", "me:7450"}, 5, random_, connections_, listener_);
+  Actions out;
+  m.start(now_, out);
+  connections_.on_up(now_, "c", out);
+  m.set_active_view(now_, {"a", "b", "c"}, true, out);
+  const Bytes message = wire::encode(wire::MemberRecords{5, {record("x", 1, {"a"})}});
+  for (const char* from : {"a", "b"}) {
+    wire::Reader r(message);
+    (void)wire::read_message_type(r);
+    ASSERT_TRUE(m.handle(now_, from, MessageType::member_records, r, out));
+  }
+  Actions flushed;
+  m.tick(now_ + 5ms, flushed);
+  auto floods = sends_of(flushed, MessageType::member_records);
+  ASSERT_EQ(floods.size(), 1u);
+  EXPECT_EQ(floods[0].to, "c");
 }
 
 TEST_F(MembershipTest, reachability_follows_the_graph_and_is_reported_once_per_change) {
@@ -138,22 +185,52 @@ TEST_F(MembershipTest, dropping_a_neighbour_triggers_the_cascade_hook) {
   EXPECT_EQ(listener_.dropped[0], (std::pair<NodeName, NodeName>{"a", "b"}));
 }
 
-TEST_F(MembershipTest, a_digest_gets_back_only_what_the_peer_lacks_or_has_older) {
+TEST_F(MembershipTest, a_new_neighbours_digest_is_answered_with_a_pull_of_what_it_has_newer) {
   receive("a", {record("a", 1, {"me"}), record("x", 4, {"a"}), record("y", 2, {"a"})});
   wire::MemberDigest digest;
-  digest.entries = {{"x", 10, 4}, {"y", 10, 1}};  // x current, y older, "me" and "a" missing
+  digest.full = true;
+  digest.entries = {{"x", 10, 4}, {"y", 10, 3}, {"z", 10, 1}, {"me", 5, 1}};  // y newer, z unknown
   const Bytes message = wire::encode(digest);
   wire::Reader r(message);
   (void)wire::read_message_type(r);
   Actions out;
   connections_.on_up(now_, "n", out);
   ASSERT_TRUE(membership_->handle(now_, "n", MessageType::member_digest, r, out));
-  auto pushes = sends_of(out, MessageType::member_records);
-  ASSERT_EQ(pushes.size(), 1u);
-  std::set<NodeName> names;
-  auto pushed = decode(pushes[0].message, wire::decode_member_records);
-  for (const auto& rec : pushed->records) names.insert(rec.name);
-  EXPECT_EQ(names, (std::set<NodeName>{"me", "a", "y"}));
+  auto pulls = sends_of(out, MessageType::member_pull);
+  ASSERT_EQ(pulls.size(), 1u);
+  EXPECT_EQ(decode(pulls[0].message, wire::decode_member_pull)->names, (std::vector<NodeName>{"y", "z"}));
+}
+
+TEST_F(MembershipTest, a_record_offered_by_two_neighbours_is_pulled_from_one) {
+  wire::MemberDigest announcement;
+  announcement.full = false;
+  announcement.entries = {{"z", 10, 1}};
+  const Bytes message = wire::encode(announcement);
+  size_t pulls = 0;
+  for (const char* from : {"a", "b"}) {
+    wire::Reader r(message);
+    (void)wire::read_message_type(r);
+    Actions out;
+    ASSERT_TRUE(membership_->handle(now_, from, MessageType::member_digest, r, out));
+    pulls += sends_of(out, MessageType::member_pull).size();
+  }
+  EXPECT_EQ(pulls, 1u);
+}
+
+TEST_F(MembershipTest, a_pull_is_answered_with_the_current_records) {
+  receive("a", {record("a", 1, {"me"}), record("x", 4, {"a"})});
+  const Bytes message = wire::encode(wire::MemberPull{{"x", "unknown"}});
+  wire::Reader r(message);
+  (void)wire::read_message_type(r);
+  Actions out;
+  ASSERT_TRUE(membership_->handle(now_, "b", MessageType::member_pull, r, out));
+  auto replies = sends_of(out, MessageType::member_records);
+  ASSERT_EQ(replies.size(), 1u);
+  auto records = decode(replies[0].message, wire::decode_member_records);
+  EXPECT_EQ(records->ttl, 0u);
+  ASSERT_EQ(records->records.size(), 1u);
+  EXPECT_EQ(records->records[0].name, "x");
+  EXPECT_EQ(records->records[0].version, 4u);
 }
 
 TEST_F(MembershipTest, a_record_about_ourselves_that_is_newer_is_refuted) {

@@ -25,6 +25,8 @@ struct RecordingListener : OverlayListener {
   void on_neighbor_up(Time, const PeerRef& p, Actions&) override { up.push_back(p.name); }
   void on_neighbor_down(Time, const NodeName& p, NeighborDownReason r, Actions&) override { down.emplace_back(p, r); }
   bool avoid_as_neighbor(const NodeName& p) const override { return avoided.count(p) > 0; }
+  std::vector<NodeName> unanswered;
+  void on_neighbor_request_failed(Time, const PeerRef& p, Actions&) override { unanswered.push_back(p.name); }
 };
 
 class OverlayTest : public ::testing::Test {
@@ -205,6 +207,7 @@ TEST_F(OverlayTest, an_unanswered_neighbor_request_drops_the_candidate) {
   o.tick(now_, out);
   EXPECT_TRUE(std::none_of(o.passive_view().begin(), o.passive_view().end(),
                            [](const PeerRef& p) { return p.name == "p"; }));
+  EXPECT_EQ(listener_.unanswered, (std::vector<NodeName>{"p"}));
 }
 
 TEST_F(OverlayTest, shuffle_at_the_end_of_its_walk_replies_and_keeps_what_it_received) {
