@@ -85,8 +85,8 @@ TEST(SimDeterminism, same_seed_gives_identical_trace) {
   EXPECT_EQ(first.stats.events, second.stats.events);
   ASSERT_EQ(first.trace.size(), second.trace.size());
   for (size_t i = 0; i < first.trace.size(); ++i) {
-    ASSERT_EQ(first.trace[i], second.trace[i]) << "first divergence at entry " << i << ": "
-                                               << to_string(first.trace[i]) << " vs " << to_string(second.trace[i]);
+    ASSERT_EQ(first.trace[i], second.trace[i]) << "first divergence at entry " << i << ": " << to_string(first.trace[i])
+                                               << " vs " << to_string(second.trace[i]);
   }
 }
 

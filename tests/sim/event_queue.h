@@ -224,7 +224,7 @@ class EventQueue {
   std::array<List, kSlots> level1_;  // current 16.8 s block, by 4.096 ms
   Bitmap occupied0_;
   Bitmap occupied1_;
-  int64_t position_ = 0;  // the microsecond being consumed; nothing on the wheel is earlier
+  int64_t position_ = 0;         // the microsecond being consumed; nothing on the wheel is earlier
   std::vector<Entry> overflow_;  // heap: beyond the wheel's 16.8 s block
   std::vector<Entry> early_;     // heap: before position_
   size_t size_ = 0;

@@ -61,7 +61,7 @@ TEST(EventQueue, pops_in_time_then_push_order_across_all_levels) {
 TEST(EventQueue, a_push_before_a_peeked_entry_still_comes_first) {
   EventQueue queue;
   queue.push(Time(5'000'000), EntryKind::control, 1);
-  EXPECT_EQ(queue.top().a, 1u);  // the wheel turns to 5 s
+  EXPECT_EQ(queue.top().a, 1u);                    // the wheel turns to 5 s
   queue.push(Time(1'000), EntryKind::control, 2);  // as run_until(1 ms) then at(1 ms) would
   queue.push(Time(1'000), EntryKind::control, 3);
   EXPECT_EQ(queue.pop().a, 2u);

@@ -180,6 +180,26 @@ TEST(SimFaults, failing_check_stops_the_run_and_the_result_names_the_seed) {
   EXPECT_NE(result.describe().find("seed=4242"), std::string::npos);
 }
 
+TEST(SimFaults, livelocked_core_is_stopped_by_the_event_budget) {
+  // A core that answers "no connection" by sending again spins on one instant forever.
+  SimConfig config;
+  config.nodes = 1;
+  config.max_events = 10'000;
+  Simulation sim(config, [](const NodeContext& node) {
+    return std::make_unique<RecordingCore>(node.persisted, [](const RecordingCore::Input& input) {
+      Actions out;
+      if (input.kind == Kind::start || input.kind == Kind::connection_down) out.send("nobody", Bytes{1});
+      return out;
+    });
+  });
+  sim.start_all();
+  const RunResult result = sim.run_for(1s);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.failure.find("event budget"), std::string::npos);
+  EXPECT_EQ(sim.stats().events, 10'000u);
+  EXPECT_EQ(result.now, Time{0});
+}
+
 TEST(SimFaults, scheduled_faults_run_at_their_time) {
   Cluster cluster(2);
   cluster.connect_and_settle(0, 1);

@@ -70,7 +70,7 @@ class FlatIndex {
   // The value stored for `key`, or kAbsent.
   uint32_t find(Key key) const {
     if (slots_.empty()) return kAbsent;
-    for (size_t i = Hash{}(key) & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = Hash{}(key)&mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.value == kAbsent) return kAbsent;
       if (slot.key == key) return slot.value;
@@ -81,7 +81,7 @@ class FlatIndex {
   // and whether it was inserted. `value` must not be kAbsent.
   std::pair<uint32_t, bool> try_emplace(Key key, uint32_t value) {
     if ((count_ + 1) * 2 > slots_.size()) grow();
-    for (size_t i = Hash{}(key) & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = Hash{}(key)&mask_;; i = (i + 1) & mask_) {
       Slot& slot = slots_[i];
       if (slot.value == kAbsent) {
         slot = Slot{key, value};
@@ -143,8 +143,7 @@ class NameIndex {
   }
 
   // `names[value]` must hold `name`, and keep holding it.
-  std::pair<uint32_t, bool> try_emplace(std::string_view name, uint32_t value,
-                                        const std::vector<std::string>& names) {
+  std::pair<uint32_t, bool> try_emplace(std::string_view name, uint32_t value, const std::vector<std::string>& names) {
     if (const uint32_t found = find(name, names); found != kAbsent) return {found, false};
     if ((count_ + 1) * 2 > slots_.size()) grow(names);
     const uint64_t hash = NameHash{}(name);

@@ -28,7 +28,8 @@ void print_usage(std::ostream& out) {
   for (const ScenarioInfo* info : lashup::sim::all_scenarios()) {
     out << "  " << info->name << " (default " << info->default_nodes << " nodes, "
         << lashup::to_seconds(info->default_duration) << " s): " << info->summary << "\n";
-    for (const auto& [key, description] : info->params) out << "      --param " << key << "=...  " << description << "\n";
+    for (const auto& [key, description] : info->params)
+      out << "      --param " << key << "=...  " << description << "\n";
   }
 }
 
@@ -82,7 +83,8 @@ int main(int argc, char** argv) {
       options.params[std::string(value.substr(0, equals))] = std::string(value.substr(equals + 1));
     } else {
       const auto number = parse_unsigned(value);
-      if (!number) return usage_error(std::string(flag) + " wants a non-negative integer, not '" + std::string(value) + "'");
+      if (!number)
+        return usage_error(std::string(flag) + " wants a non-negative integer, not '" + std::string(value) + "'");
       if (flag == "--nodes") {
         if (*number == 0 || *number > 10'000'000) return usage_error("--nodes must be in 1..10000000");
         nodes = *number;
@@ -109,8 +111,8 @@ int main(int argc, char** argv) {
   }
 
   options.nodes = nodes ? static_cast<uint32_t>(*nodes) : info->default_nodes;
-  options.duration = duration_s ? lashup::Duration(static_cast<int64_t>(*duration_s) * 1'000'000)
-                                : info->default_duration;
+  options.duration =
+      duration_s ? lashup::Duration(static_cast<int64_t>(*duration_s) * 1'000'000) : info->default_duration;
   int status = 0;
   for (uint64_t k = 0; k < seeds; ++k) {
     options.seed = seed + k;

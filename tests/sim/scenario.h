@@ -37,8 +37,8 @@ namespace lashup::sim {
 struct ScenarioOptions {
   uint32_t nodes = 0;  // already defaulted by the registry when the user gave none
   uint64_t seed = 1;
-  Duration duration{0};  // idem
-  bool trace_hash = false;  // the caller wants a "trace_hash" figure
+  Duration duration{0};                                    // idem
+  bool trace_hash = false;                                 // the caller wants a "trace_hash" figure
   std::map<std::string, std::string, std::less<>> params;  // --param key=value, validated against ScenarioInfo::params
 
   // A numeric parameter, or `fallback` when absent; malformed → Status::invalid.

@@ -17,9 +17,7 @@ uint64_t mix64(uint64_t z) {
 
 // Seeds are derived, never drawn from a shared stream: a node's seed does
 // not change when another node restarts more or less often.
-uint64_t node_seed(uint64_t master, NodeIndex node, uint32_t boot) {
-  return mix64(mix64(mix64(master) ^ node) ^ boot);
-}
+uint64_t node_seed(uint64_t master, NodeIndex node, uint32_t boot) { return mix64(mix64(mix64(master) ^ node) ^ boot); }
 
 constexpr uint64_t kNetworkSalt = 0x6e6574776f726b00ULL;  // "network"
 
@@ -535,10 +533,12 @@ void Simulation::reset_peer(uint32_t pair_index, uint32_t peer_side, uint32_t ge
 }
 
 Duration Simulation::latency(NodeIndex from, NodeIndex to) {
-  const LinkLatency link = config_.network.link_latency ? config_.network.link_latency(from, to) : config_.network.latency;
+  const LinkLatency link =
+      config_.network.link_latency ? config_.network.link_latency(from, to) : config_.network.latency;
   int64_t us = link.base.count();
   if (any_extra_latency_) us += nodes_[from].extra_latency.count() + nodes_[to].extra_latency.count();
-  if (link.jitter.count() > 0) us += static_cast<int64_t>(network_random_.uniform(static_cast<uint64_t>(link.jitter.count()) + 1));
+  if (link.jitter.count() > 0)
+    us += static_cast<int64_t>(network_random_.uniform(static_cast<uint64_t>(link.jitter.count()) + 1));
   // At least 1 us: an answer never lands on the instant of its question.
   return Duration(std::max<int64_t>(us, 1));
 }
@@ -632,6 +632,7 @@ void Simulation::heal_all() {
 }
 
 void Simulation::clog_one_way(NodeIndex from, NodeIndex to, Duration duration) {
+  if (from == to) return;  // a node's traffic to itself does not cross the network
   const uint32_t pair_index = pair_for(from, to);
   Time& until = direction_clogs_[static_cast<uint64_t>(pair_index) << 1 | (from < to ? 0 : 1)];
   until = std::max(until, now_ + duration);

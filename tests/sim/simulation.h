@@ -89,8 +89,8 @@ struct SimConfig {
 struct NodeContext {
   NodeIndex index;
   const NodeName& name;
-  uint64_t seed;        // distinct per node and per boot, derived from the master seed
-  uint32_t boot;        // 1 on the first start, +1 on every restart
+  uint64_t seed;                       // distinct per node and per boot, derived from the master seed
+  uint32_t boot;                       // 1 on the first start, +1 on every restart
   const DurableStore::Map& persisted;  // what the node's disk holds (durable writes only)
 };
 
@@ -119,11 +119,11 @@ struct SimStats {
   uint64_t handler_calls = 0;  // inputs handed to cores
   uint64_t messages_sent = 0;
   uint64_t messages_delivered = 0;
-  uint64_t dropped_partition = 0;    // sent across a cut link
-  uint64_t dropped_queue_full = 0;   // beyond max_in_flight_per_direction
+  uint64_t dropped_partition = 0;      // sent across a cut link
+  uint64_t dropped_queue_full = 0;     // beyond max_in_flight_per_direction
   uint64_t dropped_no_connection = 0;  // sent with no connection to the peer (reported down)
-  uint64_t dropped_closed = 0;       // arrived on a connection the receiver had closed (or never had)
-  uint64_t dropped_node_down = 0;    // arrived at a crashed, hung or unstarted node
+  uint64_t dropped_closed = 0;         // arrived on a connection the receiver had closed (or never had)
+  uint64_t dropped_node_down = 0;      // arrived at a crashed, hung or unstarted node
   uint64_t connects_attempted = 0;
   uint64_t connects_failed = 0;
   uint64_t connections_reset = 0;  // stale connections reset by a restarted or crashed peer

@@ -64,8 +64,7 @@ PingScenarioFigures run_ping_scenario(const PingScenarioConfig& config) {
   sim.start_all();
   PingScenarioFigures figures;
   figures.run = sim.run_for(config.duration);
-  figures.wall_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
+  figures.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
 
   int64_t round_trip_us_total = 0;
   for (NodeIndex node = 0; node < config.nodes; ++node) {
@@ -126,10 +125,9 @@ ScenarioOutcome run_ping(const ScenarioOptions& options) {
       .add("malformed_messages", figures.malformed_messages)
       .add("rtt_mean_ms", figures.rtt_mean_ms)
       .add("messages_delivered", figures.network.messages_delivered)
-      .add("messages_dropped",
-           figures.network.dropped_partition + figures.network.dropped_queue_full +
-               figures.network.dropped_no_connection + figures.network.dropped_closed +
-               figures.network.dropped_node_down);
+      .add("messages_dropped", figures.network.dropped_partition + figures.network.dropped_queue_full +
+                                   figures.network.dropped_no_connection + figures.network.dropped_closed +
+                                   figures.network.dropped_node_down);
   if (options.trace_hash) outcome.figures.add("trace_hash", std::to_string(figures.trace_hash));
   outcome.ok = figures.run.ok;
   outcome.failure = figures.run.failure;
