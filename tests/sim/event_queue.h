@@ -66,6 +66,20 @@ class EventQueue {
     return pool_[level0_[position_ & kMask0].head].entry;
   }
 
+  // Pops the next entry into `out` if it is due at or before `end`; one
+  // look at the wheel instead of top() then pop().
+  bool pop_due(Time end, Entry& out) {
+    if (size_ == 0) return false;
+    if (early_.empty()) {
+      settle();
+      if (pool_[level0_[static_cast<size_t>(position_ & kMask0)].head].entry.time > end) return false;
+    } else if (early_.front().time > end) {
+      return false;
+    }
+    out = pop();
+    return true;
+  }
+
   Entry pop() {
     assert(size_ > 0);
     --size_;

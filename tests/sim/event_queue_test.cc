@@ -41,6 +41,17 @@ TEST(EventQueue, pops_in_time_then_push_order_across_all_levels) {
     } else if (choice < 65) {
       // Peeking may turn the wheel past `now`; later pushes at `now` must still come first.
       ASSERT_EQ(queue.top().a, reference.top().id) << "round " << round;
+    } else if (choice < 70) {
+      // As run_until: pop only what is due by a bound.
+      const int64_t bound = now + static_cast<int64_t>(random.uniform(5'000));
+      Entry entry;
+      const bool due = reference.top().time <= bound;
+      ASSERT_EQ(queue.pop_due(Time(bound), entry), due) << "round " << round;
+      if (due) {
+        ASSERT_EQ(entry.a, reference.top().id) << "round " << round;
+        reference.pop();
+        now = entry.time.count();
+      }
     } else {
       const Entry entry = queue.pop();
       ASSERT_FALSE(reference.empty());

@@ -79,8 +79,8 @@ void Simulation::start_all() {
 void Simulation::start(NodeIndex node) { queue_.push(now_, EntryKind::boot, node, 0, 0, tag_of(nodes_[node].life)); }
 
 RunResult Simulation::run_until(Time end) {
-  while (failure_.empty() && !queue_.empty() && queue_.top().time <= end) {
-    const Entry entry = queue_.pop();
+  Entry entry;
+  while (failure_.empty() && queue_.pop_due(end, entry)) {
     now_ = entry.time;
     ++stats_.events;
     dispatch(entry);
