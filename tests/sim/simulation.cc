@@ -311,6 +311,9 @@ void Simulation::connect(NodeIndex from, const NodeName& to_name) {
     // Both ends dial each other at once: the peer's accept is already on its
     // way to us, so we join that connection instead of opening a second one.
     pair.side[mine] = Side{pair.latest_generation, SideState::connecting, false};
+    // Its own deadline: the accept may still fail to complete (a partition
+    // that cuts the answer), and then nothing else would ever answer.
+    post_notice(now_ + config_.network.connect_timeout, from, NoticeKind::connect_failed, to, pair.latest_generation);
     return;
   }
   const uint32_t generation = ++pair.latest_generation;

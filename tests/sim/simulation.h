@@ -66,7 +66,7 @@ struct NetworkConfig {
   // yet delivered) beyond this are dropped and counted in
   // SimStats::dropped_queue_full. The runtime bounds its send queue per peer
   // the same way; a core that floods a stalled peer must not grow the
-  // simulator without limit either.
+  // simulator without limit either. At most 2^31 - 1.
   uint32_t max_in_flight_per_direction = 4096;
 };
 
@@ -206,9 +206,10 @@ class Simulation {
   // The host freezes: messages to it vanish, connections are not closed,
   // connection attempts time out. Unsynced writes are lost.
   void hang(NodeIndex node);
-  // A crashed or hung node boots again: a fresh core from the factory,
-  // given its durable store; all its connections start closed (peers that
-  // still believe in an old connection are reset when they next use it).
+  // A crashed or hung node boots again (an alive one is crashed first): a
+  // fresh core from the factory, given its durable store; all its
+  // connections start closed (peers that still believe in an old connection
+  // are reset when they next use it).
   void restart(NodeIndex node);
   // Closes the connection between a and b as a network failure would
   // (both sides get on_connection(down) after the latency).
