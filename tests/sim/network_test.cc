@@ -214,6 +214,24 @@ TEST(SimNetwork, both_ends_dialing_at_once_share_one_connection) {
   EXPECT_EQ(cluster.received(0, 1), std::vector<uint32_t>{6});
 }
 
+TEST(SimNetwork, both_ends_dialing_into_a_new_partition_both_time_out) {
+  NetworkConfig network;
+  network.connect_timeout = 500ms;
+  Cluster cluster(2, network);
+  cluster.connect(0, 1);
+  cluster.sim().after(Duration(100), [&cluster] { cluster.connect(1, 0); });  // joins n0's attempt
+  cluster.sim().after(Duration(200), [&cluster] {
+    const NodeIndex n0[] = {0};
+    const NodeIndex n1[] = {1};
+    cluster.sim().partition_one_way(n1, n0);  // the answer to n0's SYN is lost
+  });
+  cluster.run_for(1s);
+  EXPECT_EQ(cluster.count(0, Kind::connection_down, 1), 1u);
+  EXPECT_EQ(cluster.count(1, Kind::connection_down, 0), 1u);
+  EXPECT_EQ(cluster.count(0, Kind::connection_up, 1), 0u);
+  EXPECT_EQ(cluster.count(1, Kind::connection_up, 0), 0u);
+}
+
 TEST(SimNetwork, per_link_latency_function_sets_each_link) {
   NetworkConfig network;
   network.link_latency = [](NodeIndex from, NodeIndex to) {
