@@ -51,6 +51,7 @@ void decode_message(ByteView message) {
     case MessageType::member_records: round_trip(reader, decode_member_records); break;
     case MessageType::member_digest: round_trip(reader, decode_member_digest); break;
     case MessageType::member_pull: round_trip(reader, decode_member_pull); break;
+    case MessageType::member_summary: round_trip(reader, decode_member_summary); break;
     case MessageType::probe_request: round_trip(reader, decode_probe_request); break;
     case MessageType::probe_ack: round_trip(reader, decode_probe_ack); break;
   }

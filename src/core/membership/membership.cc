@@ -1,6 +1,7 @@
 #include "core/membership/membership.h"
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 
 namespace lashup {
@@ -46,6 +47,8 @@ void Membership::start(Time now, Actions& out) {
   members_[self_id_].last_heard = now;
   next_refresh_at_ = now + random_.jittered(config_.refresh_interval, 0.2);
   next_expiry_at_ = now + 1s;
+  next_sync_at_ = now + random_.jittered(config_.sync_interval, 0.5);
+  out.wake_no_later_than(next_sync_at_);
   out.wake_no_later_than(next_refresh_at_);
   out.wake_no_later_than(next_expiry_at_);
 }
@@ -83,14 +86,36 @@ void Membership::leave(Time now, Actions& out) {
 }
 
 void Membership::on_neighbor_up(Time now, const NodeName& peer, Actions& out) {
+  send_full_digest(now, peer, false, out);
+}
+
+void Membership::send_full_digest(Time now, const NodeName& to, bool reply_with_digest, Actions& out) {
   wire::MemberDigest digest;
   digest.full = true;
+  digest.reply_with_digest = reply_with_digest;
   digest.entries.reserve(members_.size());
   for (const auto& m : members_) {
     if (m.has_record) digest.entries.push_back({m.name, m.record.incarnation, m.record.version});
   }
   ++stats_.digests_sent;
-  connections_.send(now, peer, std::string(), wire::encode(digest), out);
+  connections_.send(now, to, std::string(), wire::encode(digest), out);
+}
+
+wire::MemberSummary Membership::summary() const {
+  // Order-independent: a sum of per-record hashes.
+  wire::MemberSummary s;
+  for (const auto& m : members_) {
+    if (!m.has_record) continue;
+    ++s.count;
+    // FNV-1a: the same on every build, so nodes of different builds agree.
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char c : m.name) h = (h ^ c) * 0x100000001b3ULL;
+    h ^= (m.record.incarnation + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+    h ^= (m.record.version + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+    h *= 0xff51afd7ed558ccdULL;
+    s.hash += h ^ (h >> 33);
+  }
+  return s;
 }
 
 bool Membership::handle(Time now, const NodeName& from, wire::MessageType type, wire::Reader& body, Actions& out) {
@@ -150,6 +175,16 @@ bool Membership::handle(Time now, const NodeName& from, wire::MessageType type, 
       // one, so each learns what it lacks, and a record several new
       // neighbours offer at once is pulled from one of them only.
       pull_newer(now, from, m->entries, out);
+      if (m->full && m->reply_with_digest) send_full_digest(now, from, false, out);
+      return true;
+    }
+    case wire::MessageType::member_summary: {
+      auto m = wire::decode_member_summary(body);
+      if (!m) return false;
+      if (*m != summary()) {
+        ++stats_.summaries_differing;
+        send_full_digest(now, from, true, out);
+      }
       return true;
     }
     case wire::MessageType::member_pull: {
@@ -255,6 +290,14 @@ void Membership::tick(Time now, Actions& out) {
     next_expiry_at_ = now + 1s;
     expire(now, out);
   }
+  if (now >= next_sync_at_) {
+    next_sync_at_ = now + random_.jittered(config_.sync_interval, 0.5);
+    if (!self_record_.active_view.empty()) {
+      ++stats_.summaries_sent;
+      connections_.send(now, random_.pick(self_record_.active_view), std::string(), wire::encode(summary()), out);
+    }
+  }
+  out.wake_no_later_than(next_sync_at_);
   report_changes(now, out);
   if (own_dirty_) out.wake_no_later_than(own_flood_at_);
   if (changes_pending_) out.wake_no_later_than(next_report_at_);

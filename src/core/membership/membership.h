@@ -37,6 +37,10 @@ struct MembershipConfig {
   // sent together).
   Duration flood_gap = 20ms;
   Duration settle_delay = 250ms;
+  // Anti-entropy: a summary of all records goes to one random neighbour this
+  // often (randomized by +/-50%). A flood lost anywhere (a full buffer, a
+  // connection that closed under it) is repaired within a few periods.
+  Duration sync_interval = 2s;
   // Records to forward are gathered for this long and sent as one batch per
   // neighbour: a record heard from several neighbours meanwhile is sent to
   // none of them, and a version superseded meanwhile is not sent at all.
@@ -56,6 +60,8 @@ struct MembershipStats {
   uint64_t records_sent = 0;
   uint64_t record_messages_sent = 0;
   uint64_t digests_sent = 0;
+  uint64_t summaries_sent = 0;
+  uint64_t summaries_differing = 0;
   uint64_t own_floods = 0;
   uint64_t members_expired = 0;
 };
@@ -148,6 +154,8 @@ class Membership {
   void flush_forwards(Time now, Actions& out);
   void send_announcement(Time now, const NodeName& to, const std::vector<MemberId>& ids, Actions& out);
   void pull_newer(Time now, const NodeName& from, const std::vector<wire::DigestEntry>& announced, Actions& out);
+  void send_full_digest(Time now, const NodeName& to, bool reply_with_digest, Actions& out);
+  wire::MemberSummary summary() const;
   void send_records(Time now, const NodeName& to, const std::vector<MemberId>& ids, uint32_t ttl, Actions& out);
   uint32_t flood_ttl();
   // The BFS tree from this node, cached until the graph changes.
@@ -188,6 +196,7 @@ class Membership {
   // which another peer may be asked.
   std::unordered_map<NodeName, Time> pulls_in_flight_;
   Time next_pull_cleanup_at_{0};
+  Time next_sync_at_{0};
 
   bool own_dirty_ = false;
   Time own_flood_at_{0};  // when the pending own-record flood goes out

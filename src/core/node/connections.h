@@ -29,7 +29,7 @@ struct ConnectionStats {
 class Connections {
  public:
   // Messages buffered per peer while its connection opens.
-  static constexpr size_t kPendingMessagesMax = 64;
+  static constexpr size_t kPendingMessagesMax = 256;
 
   explicit Connections(Duration idle_timeout) : idle_timeout_(idle_timeout) {}
 

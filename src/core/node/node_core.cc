@@ -111,6 +111,7 @@ Actions NodeCore::on_message(Time now, const NodeName& from, std::span<const uin
       case MessageType::member_records:
       case MessageType::member_digest:
       case MessageType::member_pull:
+      case MessageType::member_summary:
         ok = membership_.handle(now, from, *type, reader, out);
         break;
       case MessageType::handshake:

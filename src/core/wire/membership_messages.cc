@@ -32,6 +32,7 @@ Bytes encode(const MemberRecords& m) {
 Bytes encode(const MemberDigest& m) {
   Writer w = begin_message(MessageType::member_digest);
   w.boolean(m.full);
+  w.boolean(m.reply_with_digest);
   w.varint(m.entries.size());
   for (const auto& entry : m.entries) {
     w.string(entry.name);
@@ -62,6 +63,7 @@ Result<MemberDigest> decode_member_digest(Reader& body) {
   MemberDigest m;
   uint64_t n = 0;
   body.boolean(m.full);
+  body.boolean(m.reply_with_digest);
   if (body.count(n, kDigestEntriesMax, 4, "digest size")) {
     m.entries.resize(static_cast<size_t>(n));
     for (auto& entry : m.entries) {
@@ -83,6 +85,21 @@ Bytes encode(const MemberPull& m) {
   Writer w = begin_message(MessageType::member_pull);
   write_names(w, m.names);
   return w.take();
+}
+
+Bytes encode(const MemberSummary& m) {
+  Writer w = begin_message(MessageType::member_summary);
+  w.varint(m.count);
+  w.fixed64(m.hash);
+  return w.take();
+}
+
+Result<MemberSummary> decode_member_summary(Reader& body) {
+  MemberSummary m;
+  body.varint(m.count);
+  body.fixed64(m.hash);
+  if (Status s = body.finish(); !s) return s;
+  return m;
 }
 
 Result<MemberPull> decode_member_pull(Reader& body) {

@@ -51,8 +51,18 @@ struct DigestEntry {
 // the sender just learned, for the receiver to pull if it lacks them.
 struct MemberDigest {
   bool full = true;
+  bool reply_with_digest = false;  // full only: the receiver sends its full digest back
   std::vector<DigestEntry> entries;
   bool operator==(const MemberDigest&) const = default;
+};
+
+// A summary of every record the sender holds, for periodic anti-entropy
+// with a neighbour: equal summaries cost one small message; a different one
+// is answered with a full digest (and the answer asks for ours back).
+struct MemberSummary {
+  uint64_t count = 0;
+  uint64_t hash = 0;
+  bool operator==(const MemberSummary&) const = default;
 };
 
 // Asks for the current records of these members.
@@ -67,8 +77,10 @@ bool read_record(Reader& r, MemberRecord& record);
 Bytes encode(const MemberRecords& m);
 Bytes encode(const MemberDigest& m);
 Bytes encode(const MemberPull& m);
+Bytes encode(const MemberSummary& m);
 Result<MemberRecords> decode_member_records(Reader& body);
 Result<MemberDigest> decode_member_digest(Reader& body);
 Result<MemberPull> decode_member_pull(Reader& body);
+Result<MemberSummary> decode_member_summary(Reader& body);
 
 }  // namespace lashup::wire

@@ -37,9 +37,10 @@ enum class MessageType : uint32_t {
   probe_request = 14,
   probe_ack = 15,
   member_pull = 16,
+  member_summary = 17,
 };
 
-inline constexpr uint32_t kMessageTypeMax = 16;
+inline constexpr uint32_t kMessageTypeMax = 17;
 
 // Starts a message of the given type.
 inline Writer begin_message(MessageType type) {

@@ -217,6 +217,32 @@ TEST_F(MembershipTest, a_record_offered_by_two_neighbours_is_pulled_from_one) {
   EXPECT_EQ(pulls, 1u);
 }
 
+TEST_F(MembershipTest, anti_entropy_answers_a_differing_summary_with_a_digest_and_an_equal_one_with_nothing) {
+  receive("a", {record("a", 1, {"me"})});
+  Actions out;
+  now_ += 3s;
+  membership_->tick(now_, out);  // the sync period elapsed: a summary goes to a neighbour
+  auto summaries = sends_of(out, MessageType::member_summary);
+  ASSERT_EQ(summaries.size(), 1u);
+  auto ours = decode(summaries[0].message, wire::decode_member_summary);
+  EXPECT_EQ(ours->count, 2u);
+
+  auto answer = [&](const wire::MemberSummary& theirs) {
+    const Bytes message = wire::encode(theirs);
+    wire::Reader r(message);
+    (void)wire::read_message_type(r);
+    Actions reply;
+    EXPECT_TRUE(membership_->handle(now_, "b", MessageType::member_summary, r, reply));
+    return reply;
+  };
+  EXPECT_TRUE(answer(*ours).items.empty());
+  auto digests = sends_of(answer(wire::MemberSummary{2, ours->hash + 1}), MessageType::member_digest);
+  ASSERT_EQ(digests.size(), 1u);
+  auto digest = decode(digests[0].message, wire::decode_member_digest);
+  EXPECT_TRUE(digest->full);
+  EXPECT_TRUE(digest->reply_with_digest);
+}
+
 TEST_F(MembershipTest, a_pull_is_answered_with_the_current_records) {
   receive("a", {record("a", 1, {"me"}), record("x", 4, {"a"})});
   const Bytes message = wire::encode(wire::MemberPull{{"x", "unknown"}});

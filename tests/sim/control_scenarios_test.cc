@@ -1,0 +1,159 @@
+// The control plane in simulation, at sizes that keep the suite fast: every
+// scenario of lashup-sim must meet its goal (thresholds on simulated time),
+// and the original's acceptance cases (reference §6: hyparview, random
+// kill, ping, failure) hold.
+#include <gtest/gtest.h>
+
+#include "control/control_cluster.h"
+#include "control/control_scenarios.h"
+#include "control/measurements.h"
+#include "scenario.h"
+
+namespace lashup::sim {
+namespace {
+
+ScenarioOutcome run(const std::string& name, uint32_t nodes, uint64_t seed, Duration duration,
+                    std::map<std::string, std::string, std::less<>> params = {}) {
+  const ScenarioInfo* info = find_scenario(name);
+  EXPECT_NE(info, nullptr) << name;
+  if (info == nullptr) return {};
+  ScenarioOptions options;
+  options.nodes = nodes;
+  options.seed = seed;
+  options.duration = duration;
+  options.params = std::move(params);
+  return info->run(options);
+}
+
+void expect_ok(const ScenarioOutcome& outcome) {
+  EXPECT_TRUE(outcome.ok) << outcome.failure << "\n" << outcome.figures.str();
+}
+#define EXPECT_SCENARIO_OK(expression) expect_ok(expression)
+
+TEST(ControlScenarios, bootstrap_of_200_nodes_through_3_contacts_converges_within_10_s_with_symmetric_views) {
+  for (uint64_t seed : {1, 2}) EXPECT_SCENARIO_OK(run("bootstrap", 200, seed, 30s));
+}
+
+TEST(ControlScenarios, a_hung_host_is_reported_unreachable_by_90_percent_within_0_8_s) {
+  EXPECT_SCENARIO_OK(run("crash", 100, 3, 60s, {{"trials", "8"}}));
+}
+
+TEST(ControlScenarios, a_crashed_process_is_reported_unreachable_by_90_percent_within_100_ms) {
+  EXPECT_SCENARIO_OK(run("process-crash", 100, 4, 60s, {{"trials", "8"}}));
+}
+
+TEST(ControlScenarios, after_half_the_hosts_hang_the_survivors_converge_within_30_s) {
+  EXPECT_SCENARIO_OK(run("mass-failure", 100, 5, 30s));
+  EXPECT_SCENARIO_OK(run("mass-failure", 60, 6, 30s, {{"mode", "crash"}}));
+}
+
+TEST(ControlScenarios, jitter_and_stalls_mark_no_live_node_unreachable) {
+  // 100 nodes for 3 simulated minutes: one 300 ms stall a minute is the 1%.
+  EXPECT_SCENARIO_OK(run("false-positives", 100, 7, 180s));
+}
+
+TEST(ControlScenarios, an_asymmetric_partition_is_reported_and_fails_nobody) {
+  for (uint64_t seed : {1, 2, 3}) EXPECT_SCENARIO_OK(run("asymmetric-partition", 8, seed, 10s));
+  EXPECT_SCENARIO_OK(run("asymmetric-partition", 8, 4, 10s, {{"one_way", "1"}}));
+}
+
+TEST(ControlScenarios, two_halves_split_into_two_components_and_merge_within_10_s_of_the_heal) {
+  EXPECT_SCENARIO_OK(run("partition-heal", 16, 8, 60s));
+  EXPECT_SCENARIO_OK(run("partition-heal", 100, 9, 30s));
+}
+
+TEST(ControlScenarios, a_restarted_node_rejoins_with_a_higher_incarnation) {
+  EXPECT_SCENARIO_OK(run("restart", 50, 10, 30s));
+}
+
+TEST(ControlScenarios, membership_state_stays_small) { EXPECT_SCENARIO_OK(run("footprint", 100, 11, 20s)); }
+
+// --- The original's acceptance cases (reference §6) -----------------------
+
+ControlClusterOptions ten_nodes(uint64_t seed) {
+  ControlClusterOptions o;
+  o.nodes = 10;  // master1-3 and agent1-7; the masters are the contact nodes
+  o.seed = seed;
+  return o;
+}
+
+TEST(OriginalAcceptance, hyparview_test_ten_nodes_form_one_strongly_connected_overlay) {
+  ControlCluster cluster(ten_nodes(21));
+  const BootstrapFigures f = run_bootstrap(cluster, 60s);
+  ASSERT_TRUE(f.converged_at) << cluster.sim().result().describe();
+  EXPECT_LE(*f.converged_at, Time(10s));  // the original allowed 60 s
+  EXPECT_EQ(cluster.overlay_components(), 1u);
+}
+
+TEST(OriginalAcceptance, hyparview_random_kill_test_reconverges_after_twenty_restarts) {
+  ControlCluster cluster(ten_nodes(22));
+  ASSERT_TRUE(run_bootstrap(cluster, 60s).converged_at);
+  Random pick(22);
+  // Every 5 s a random node's process is killed and restarted at once (the
+  // original killed the membership process, which its supervisor restarted).
+  for (int round = 0; round < 20; ++round) {
+    const auto node = static_cast<NodeIndex>(pick.uniform(cluster.size()));
+    cluster.sim().crash(node);
+    cluster.sim().restart(node);
+    cluster.sim().run_for(5s);
+  }
+  auto converged = cluster.run_until_converged(60s);
+  EXPECT_TRUE(converged.has_value()) << cluster.sim().result().describe();
+  EXPECT_EQ(cluster.check_views(), "");
+}
+
+TEST(OriginalAcceptance, ping_test_a_stopped_node_disappears_from_routes_and_comes_back) {
+  ControlCluster cluster(ten_nodes(23));
+  ASSERT_TRUE(run_bootstrap(cluster, 60s).converged_at);
+  Random pick(23);
+  for (int round = 0; round < 10; ++round) {
+    const auto victim = static_cast<NodeIndex>(pick.uniform(cluster.size()));
+    NodeIndex observer = victim;
+    while (observer == victim) observer = static_cast<NodeIndex>(pick.uniform(cluster.size()));
+    const NodeName victim_name = cluster.sim().name(victim);
+    const Time stopped_at = cluster.sim().now();
+    cluster.sim().hang(victim);  // the original halted the VM: no connection close
+    std::optional<Time> gone_at;
+    while (!gone_at && cluster.sim().now() < stopped_at + 10s) {
+      cluster.sim().run_for(100ms);  // the original polled path_to every 100 ms
+      if (cluster.node(observer)->membership().path_to(victim_name).empty()) gone_at = cluster.sim().now();
+    }
+    ASSERT_TRUE(gone_at) << "round " << round << ": " << victim_name << " still routed after 10 s";
+    EXPECT_LE(*gone_at - stopped_at, 2s) << "round " << round;  // the original allowed 10 s
+    cluster.sim().restart(victim);
+    ASSERT_TRUE(cluster.run_until_converged(60s)) << "round " << round << ": " << cluster.sim().result().describe();
+  }
+}
+
+TEST(OriginalAcceptance, failure_test_a_partition_makes_two_components_and_the_heal_one) {
+  ControlCluster cluster(ten_nodes(24));
+  ASSERT_TRUE(run_bootstrap(cluster, 60s).converged_at);
+  // {master1, master2, agent1-4} / {master3, agent5-7}, as in the original.
+  const std::vector<NodeIndex> a{0, 1, 3, 4, 5, 6}, b{2, 7, 8, 9};
+  const PartitionId cut = cluster.sim().partition(a, b);
+  cluster.sim().run_for(60s);
+  EXPECT_EQ(cluster.overlay_components(), 2u);
+  cluster.sim().heal(cut);
+  const Time healed_at = cluster.sim().now();
+  auto merged = cluster.run_until_converged(60s);
+  ASSERT_TRUE(merged) << cluster.sim().result().describe();
+  EXPECT_LE(*merged - healed_at, 10s);  // the original had not merged after 120 s
+}
+
+TEST(ControlDeterminism, the_same_seed_replays_the_same_run_and_another_seed_does_not) {
+  auto trace_of = [](uint64_t seed) {
+    ControlClusterOptions o;
+    o.nodes = 40;
+    o.seed = seed;
+    o.trace_hash = true;
+    ControlCluster cluster(o);
+    run_bootstrap(cluster, 5s);
+    cluster.sim().run_for(2s);
+    return cluster.sim().trace_hash();
+  };
+  EXPECT_EQ(trace_of(5), trace_of(5));
+  EXPECT_NE(trace_of(5), trace_of(6));
+}
+
+}  // namespace
+}  // namespace lashup::sim
