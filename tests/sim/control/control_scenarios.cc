@@ -110,7 +110,9 @@ ScenarioOutcome run_crash(const ScenarioOptions& options, bool process_crash) {
   outcome.figures = begin_figures(name, options);
   auto trials = options.int_param("trials", 20);
   if (!trials) return {false, trials.status().message(), outcome.figures};
-  ControlCluster cluster(cluster_options(options));
+  ControlClusterOptions o = cluster_options(options);
+  o.network.latency = {500us, 1000us};  // 1 ms +/- 0.5 ms
+  ControlCluster cluster(o);
   add_invariant_checks(cluster);
   DetectionTracker detection(cluster);
   const BootstrapFigures boot = run_bootstrap(cluster, 60s);
