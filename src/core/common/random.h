@@ -36,14 +36,15 @@ class Random {
   // so the result is unbiased.
   uint64_t uniform(uint64_t bound) {
     if (bound <= 1) return 0;
-    const uint64_t threshold = -bound % bound;
-    for (;;) {
-      const unsigned __int128 product =
-          static_cast<unsigned __int128>(next_u64()) * bound;
-      if (static_cast<uint64_t>(product) >= threshold) {
-        return static_cast<uint64_t>(product >> 64);
+    unsigned __int128 product = static_cast<unsigned __int128>(next_u64()) * bound;
+    // The division is needed only when the low half falls below the bound.
+    if (static_cast<uint64_t>(product) < bound) {
+      const uint64_t threshold = -bound % bound;
+      while (static_cast<uint64_t>(product) < threshold) {
+        product = static_cast<unsigned __int128>(next_u64()) * bound;
       }
     }
+    return static_cast<uint64_t>(product >> 64);
   }
 
   // Uniform in [low, high], inclusive.

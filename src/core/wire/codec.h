@@ -30,7 +30,8 @@ inline int64_t zigzag_decode(uint64_t v) {
 
 class Writer {
  public:
-  Writer() = default;
+  // Most messages are small: one allocation instead of a doubling series.
+  Writer() { out_.reserve(32); }
   explicit Writer(Bytes&& reuse) : out_(std::move(reuse)) { out_.clear(); }
 
   void u8(uint8_t v) { out_.push_back(v); }
@@ -167,10 +168,15 @@ class Reader {
   }
 
  private:
+  // The fast path (enough input) is inline; failures build their message
+  // out of line.
   bool need(size_t n, const char* what) {
+    if (ok() && input_.size() - pos_ >= n) [[likely]] return true;
+    return truncated(what);
+  }
+  [[gnu::noinline]] bool truncated(const char* what) {
     if (!ok()) return false;
-    if (input_.size() - pos_ < n) return fail(std::string("truncated ") + what);
-    return true;
+    return fail(std::string("truncated ") + what);
   }
   bool fixed(uint64_t& out, int width) {
     if (!need(static_cast<size_t>(width), "fixed-width integer")) return false;
