@@ -140,6 +140,27 @@ TEST(OriginalAcceptance, failure_test_a_partition_makes_two_components_and_the_h
   EXPECT_LE(*merged - healed_at, 10s);  // the original had not merged after 120 s
 }
 
+TEST(ControlPersistence, a_restarted_node_rejoins_through_remembered_peers_while_every_contact_is_down) {
+  ControlClusterOptions o;
+  o.nodes = 30;
+  o.seed = 31;
+  ControlCluster cluster(o);
+  ASSERT_TRUE(run_bootstrap(cluster, 30s).converged_at);
+  cluster.sim().run_for(3s);  // views are persisted once a second
+  const NodeIndex node = 20;
+  const auto& disk = cluster.sim().store(node).durable();
+  EXPECT_TRUE(disk.count(kPersistIncarnation) && disk.count(kPersistPassiveView) && disk.count(kPersistKnownMembers));
+  cluster.sim().crash(node);
+  for (NodeIndex contact : {0u, 1u, 2u}) cluster.sim().hang(contact);
+  cluster.sim().run_for(5s);
+  cluster.sim().restart(node);
+  // The contacts never answer: only the passive view and known members
+  // persisted by the previous run can bring the node back.
+  auto converged = cluster.run_until_converged(20s);
+  ASSERT_TRUE(converged) << cluster.sim().result().describe();
+  EXPECT_TRUE(cluster.node(node)->overlay().joined());
+}
+
 TEST(ControlDeterminism, the_same_seed_replays_the_same_run_and_another_seed_does_not) {
   auto trace_of = [](uint64_t seed) {
     ControlClusterOptions o;
