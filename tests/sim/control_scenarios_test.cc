@@ -140,7 +140,7 @@ TEST(OriginalAcceptance, failure_test_a_partition_makes_two_components_and_the_h
   EXPECT_LE(*merged - healed_at, 10s);  // the original had not merged after 120 s
 }
 
-TEST(ControlPersistence, a_restarted_node_rejoins_through_remembered_peers_while_every_contact_is_down) {
+TEST(ControlPersistence, a_restarted_node_rejoins_while_every_contact_is_down) {
   ControlClusterOptions o;
   o.nodes = 30;
   o.seed = 31;
@@ -154,8 +154,9 @@ TEST(ControlPersistence, a_restarted_node_rejoins_through_remembered_peers_while
   for (NodeIndex contact : {0u, 1u, 2u}) cluster.sim().hang(contact);
   cluster.sim().run_for(5s);
   cluster.sim().restart(node);
-  // The contacts never answer: only the passive view and known members
-  // persisted by the previous run can bring the node back.
+  // The contacts never answer: the node comes back through the peers it
+  // remembers and the peers that remember it (unit test node_core_test
+  // checks that the remembered ones are asked).
   auto converged = cluster.run_until_converged(20s);
   ASSERT_TRUE(converged) << cluster.sim().result().describe();
   EXPECT_TRUE(cluster.node(node)->overlay().joined());

@@ -1,0 +1,97 @@
+// NodeCore: what one node does at start and restart, as a transcript.
+#include "core/node/node_core.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/wire/overlay_messages.h"
+#include "tests/unit/support/actions_util.h"
+
+namespace lashup {
+namespace {
+
+using test::actions_of;
+using test::decode;
+using test::sends_of;
+using wire::MessageType;
+
+NodeConfig config_for(const std::string& name, std::vector<wire::PeerRef> contacts) {
+  NodeConfig c = NodeConfig::from(config::Config{});
+  c.self = {name, name + ":7450"};
+  c.contacts = std::move(contacts);
+  return c;
+}
+
+TEST(NodeCore, start_persists_the_incarnation) {
+  NodeCore core(config_for("a", {}), 42, {}, 1);
+  Actions out = core.on_start(Time(0));
+  auto persisted = actions_of<PersistAction>(out);
+  ASSERT_FALSE(persisted.empty());
+  EXPECT_EQ(persisted[0].key, kPersistIncarnation);
+  wire::Reader r(persisted[0].value);
+  uint64_t incarnation = 0;
+  ASSERT_TRUE(r.varint(incarnation));
+  EXPECT_EQ(incarnation, 42u);
+}
+
+TEST(NodeCore, a_restart_asks_the_remembered_passive_view_and_known_members_for_neighbours) {
+  // What a previous run persisted.
+  NodeCore::PersistedState persisted;
+  persisted[kPersistPassiveView] = Overlay::encode_passive({{"p1", "p1:7450"}, {"p2", "p2:7450"}});
+  wire::Writer known;
+  known.u8(1);
+  wire::write_peers(known, {{"k1", "k1:7450"}});
+  persisted[kPersistKnownMembers] = known.take();
+
+  NodeCore core(config_for("a", {{"c1", "c1:7450"}}), 43, persisted, 1);
+  Actions out = core.on_start(Time(0));
+  std::set<NodeName> connecting;
+  for (const auto& c : actions_of<ConnectAction>(out)) connecting.insert(c.peer);
+  EXPECT_EQ(connecting, (std::set<NodeName>{"c1", "p1", "p2", "k1"}));
+  // Once a remembered peer's connection is up, it is asked with high priority.
+  Actions up = core.on_connection(Time(1ms), "p1", true);
+  auto requests = sends_of(up, MessageType::neighbor);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_TRUE(decode(requests[0].message, wire::decode_neighbor)->high_priority);
+}
+
+TEST(NodeCore, views_are_persisted_when_they_change) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  // A neighbour arrives: it joins through us.
+  core.on_connection(Time(1ms), "b", true);
+  core.on_message(Time(2ms), "b", wire::encode(wire::Join{{"b", "b:7450"}}));
+  Actions tick = core.on_tick(Time(1500ms));
+  std::set<std::string> keys;
+  for (const auto& p : actions_of<PersistAction>(tick)) keys.insert(p.key);
+  EXPECT_TRUE(keys.count(kPersistPassiveView) || keys.count(kPersistKnownMembers));
+  // Nothing changed since: nothing is written again.
+  Actions again = core.on_tick(Time(2600ms));
+  EXPECT_TRUE(actions_of<PersistAction>(again).empty());
+}
+
+TEST(NodeCore, a_malformed_message_closes_that_connection_and_is_counted) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  core.on_connection(Time(1ms), "b", true);
+  const Bytes garbage{0x0c, 0xff, 0xff, 0xff};
+  Actions out = core.on_message(Time(2ms), "b", garbage);
+  auto closes = actions_of<DisconnectAction>(out);
+  ASSERT_EQ(closes.size(), 1u);
+  EXPECT_EQ(closes[0].peer, "b");
+  EXPECT_EQ(core.stats().malformed_messages, 1u);
+}
+
+TEST(NodeCore, a_health_check_of_an_unknown_member_fails_at_once) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  Actions out = core.health_check(Time(1ms), "nobody", 9);
+  auto results = test::events<HealthCheckResult>(out);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].alive);
+  EXPECT_EQ(results[0].request_id, 9u);
+}
+
+}  // namespace
+}  // namespace lashup
