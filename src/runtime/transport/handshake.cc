@@ -37,8 +37,8 @@ Status check_handshake(const Handshake& theirs, std::string_view our_cluster_id)
                                std::to_string(wire::kProtocolVersion));
   }
   if (theirs.cluster_id != our_cluster_id) {
-    return Status::invalid("peer is in cluster '" + theirs.cluster_id + "', we are in '" +
-                           std::string(our_cluster_id) + "'");
+    return Status::invalid("peer is in cluster '" + theirs.cluster_id + "', we are in '" + std::string(our_cluster_id) +
+                           "'");
   }
   if (Status s = validate_node_name(theirs.node_name); !s) return Status::invalid("peer's " + s.message());
   return Status::ok();

@@ -46,8 +46,7 @@ std::string take_openssl_errors() {
 
 Status certificate_names_node(X509* certificate, std::string_view node_name) {
   if (certificate == nullptr) return Status::invalid("no certificate");
-  auto* alt_names =
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+  auto* alt_names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
   bool has_dns = false;
   bool named = false;
   if (alt_names != nullptr) {
@@ -90,14 +89,14 @@ Result<SslCtxPtr> make_tls_context(const TlsMaterial& material, std::string_view
   }
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), material.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
-      return Status::invalid("key file '" + material.key_file + "' does not match certificate '" +
-                             material.cert_file + "'");
+      return Status::invalid("key file '" + material.key_file + "' does not match certificate '" + material.cert_file +
+                             "'");
     }
     return Status::io("cannot load key file '" + material.key_file + "': " + take_openssl_errors());
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return Status::invalid("key file '" + material.key_file + "' does not match certificate '" +
-                           material.cert_file + "': " + take_openssl_errors());
+    return Status::invalid("key file '" + material.key_file + "' does not match certificate '" + material.cert_file +
+                           "': " + take_openssl_errors());
   }
   if (SSL_CTX_load_verify_locations(ctx.get(), material.ca_file.c_str(), nullptr) != 1) {
     return Status::io("cannot load CA file '" + material.ca_file + "': " + take_openssl_errors());

@@ -134,7 +134,8 @@ Transport::Impl::~Impl() {
 }
 
 Status Transport::Impl::start() {
-  if (Status s = validate_node_name(options_.node_name); !s) return Status::invalid("transport node_name: " + s.message());
+  if (Status s = validate_node_name(options_.node_name); !s)
+    return Status::invalid("transport node_name: " + s.message());
   if (options_.cluster_id.empty() || options_.cluster_id.size() > kClusterIdMaxBytes) {
     return Status::invalid("transport cluster_id must be 1.." + std::to_string(kClusterIdMaxBytes) + " bytes");
   }
@@ -205,7 +206,8 @@ void Transport::Impl::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* a
     evutil_closesocket(fd);
     return;
   }
-  Connection* c = impl->add_connection(bev, /*outbound=*/false, format_address(address, static_cast<socklen_t>(length)));
+  Connection* c =
+      impl->add_connection(bev, /*outbound=*/false, format_address(address, static_cast<socklen_t>(length)));
   // A plaintext socket is connected already; with TLS, BEV_EVENT_CONNECTED follows the TLS handshake.
   if (!impl->tls_) c->transport_connected = true;
   c->phase = impl->tls_ ? Phase::opening : Phase::handshaking;

@@ -34,8 +34,8 @@ void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 // Signs with issuer_key; a self-signed certificate when issuer is null.
-X509* make_certificate(EVP_PKEY* key, const std::string& common_name, X509* issuer, EVP_PKEY* issuer_key,
-                       bool is_ca, const std::string& dns_name) {
+X509* make_certificate(EVP_PKEY* key, const std::string& common_name, X509* issuer, EVP_PKEY* issuer_key, bool is_ca,
+                       const std::string& dns_name) {
   static long serial = 1;
   X509* cert = X509_new();
   X509_set_version(cert, 2);
@@ -44,8 +44,8 @@ X509* make_certificate(EVP_PKEY* key, const std::string& common_name, X509* issu
   X509_gmtime_adj(X509_getm_notAfter(cert), 3600L * 24);
   X509_set_pubkey(cert, key);
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(cert, issuer != nullptr ? X509_get_subject_name(issuer) : name);
   X509* signer = issuer != nullptr ? issuer : cert;
   if (is_ca) {

@@ -172,9 +172,8 @@ TEST_F(TransportTest, refuses_a_certificate_from_another_ca) {
   b_options.tls_material = pki_.issue_by_other_ca("b-other", "b");
   Node& b = start(b_options);
   a->connect("b", b.address());
-  ASSERT_TRUE(run_until([&] {
-    return a.recorder.downs.size() == 1 && a->stats().tls_failures == 1 && b->stats().tls_failures == 1;
-  }));
+  ASSERT_TRUE(run_until(
+      [&] { return a.recorder.downs.size() == 1 && a->stats().tls_failures == 1 && b->stats().tls_failures == 1; }));
   EXPECT_TRUE(a.recorder.ups.empty());
   EXPECT_TRUE(b.recorder.ups.empty());
 }
