@@ -358,7 +358,9 @@ void Transport::Impl::establish(Connection* c) {
   Connection* old = existing->second;
   Connection* winner = wins_over(c, old) ? c : old;
   Connection* loser = winner == c ? old : c;
-  const bool restarted = winner->peer_incarnation != loser->peer_incarnation;
+  // The peer restarted: its new incarnation replaces the old connection,
+  // and the listener hears the old incarnation go down and the new come up.
+  const bool restarted = winner == c && c->peer_incarnation != old->peer_incarnation;
   winner->phase = Phase::established;
   current_[peer] = winner;
   loser->phase = Phase::superseded;
@@ -366,7 +368,8 @@ void Transport::Impl::establish(Connection* c) {
   // name closes the loser, and only once it has the winner established,
   // which the other end then has too: the larger node never sees its only
   // connection close. Duplicates from one end are closed by either end.
-  const bool we_close = loser->outbound == winner->outbound || options_.node_name < peer || restarted;
+  const bool we_close = loser->outbound == winner->outbound || options_.node_name < peer ||
+                        loser->peer_incarnation != winner->peer_incarnation;
   if (we_close) begin_graceful_close(loser);
   if (restarted) {
     listener_.on_peer_down(peer);
@@ -389,8 +392,8 @@ bool Transport::Impl::send(const std::string& peer, std::span<const uint8_t> mes
   if (found == current_.end()) return false;
   Connection* c = found->second;
   const size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
-  if (message.empty() || message.size() > options_.frame_bytes_max ||
-      queued + wire::kFrameHeaderBytes + message.size() > options_.send_queue_bytes_max) {
+  if (message.empty() || message.size() > options_.frame_bytes_max) return false;
+  if (queued + wire::kFrameHeaderBytes + message.size() > options_.send_queue_bytes_max) {
     ++stats_.send_queue_drops;
     return false;
   }
@@ -494,13 +497,19 @@ void Transport::Impl::begin_graceful_close(Connection* c) {
 }
 
 void Transport::Impl::disconnect(const std::string& peer) {
-  std::vector<Connection*> of_peer;
+  // Also an attempt still opening for that name: it would report the peer
+  // up after we asked to be rid of it.
+  std::vector<Connection*> open, opening;
   for (const auto& [raw, c] : connections_) {
     if (c->peer_name == peer && (c->phase == Phase::established || c->phase == Phase::superseded)) {
-      of_peer.push_back(raw);
+      open.push_back(raw);
+    } else if (c->outbound && !peer.empty() && c->expected_name == peer &&
+               (c->phase == Phase::opening || c->phase == Phase::handshaking)) {
+      opening.push_back(raw);
     }
   }
-  for (Connection* c : of_peer) begin_graceful_close(c);
+  for (Connection* c : open) begin_graceful_close(c);
+  for (Connection* c : opening) destroy(c);
 }
 
 void Transport::Impl::destroy(Connection* c) {

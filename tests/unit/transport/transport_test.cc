@@ -262,6 +262,35 @@ TEST_F(TransportTest, disconnect_reports_nothing_locally_and_down_on_the_other_s
   EXPECT_TRUE(a.recorder.downs.empty());
 }
 
+TEST_F(TransportTest, disconnect_cancels_an_attempt_still_opening) {
+  Node& a = start("a");
+  Node& b = start("b");
+  a->connect("b", b.address());
+  a->disconnect("b");
+  ASSERT_TRUE(run_until([&] { return a->connection_count() == 0 && b->connection_count() == 0; }));
+  run_for(50ms);
+  EXPECT_TRUE(a.recorder.ups.empty());
+  EXPECT_TRUE(a.recorder.downs.empty());
+}
+
+TEST_F(TransportTest, a_restarted_peer_replaces_its_old_connection) {
+  Node& a = start("a");
+  TransportOptions b_options = options_for("b");
+  Node& b_old = start(b_options);
+  connect_pair(a, "b", b_old);
+  // b comes back with a higher incarnation on another port while a still
+  // holds the old connection (b_old has not closed it).
+  b_options.incarnation += 1;
+  Node& b_new = start(b_options);
+  b_new->connect("a", a.address());
+  ASSERT_TRUE(run_until([&] { return a.recorder.ups.size() == 2 && b_new.recorder.ups.size() == 1; }));
+  EXPECT_EQ(a.recorder.downs, std::vector<std::string>{"b"});
+  EXPECT_EQ(a.recorder.ups[1].incarnation, b_options.incarnation);
+  EXPECT_TRUE(a->send("b", bytes_of("new")));
+  ASSERT_TRUE(run_until([&] { return b_new.recorder.messages.size() == 1; }));
+  EXPECT_TRUE(b_old.recorder.messages.empty());
+}
+
 TEST_F(TransportTest, a_destroyed_transport_is_reported_down_by_the_survivor) {
   Node& a = start("a");
   Node& b = start("b");
