@@ -6,6 +6,7 @@
 //                         acknowledgement that survives an OS crash
 //   storage_recovery      open after a process died without closing
 //   storage_checkpoint    checkpoint after the commit runs, and the log files it left
+//   storage_open          opening a new store: time and resident memory added
 // Usage: storage_bench [dir]   (default: a fresh directory under $TMPDIR)
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -143,6 +144,25 @@ void bench_recovery(const std::string& root, uint64_t commits) {
   std::fflush(stdout);
 }
 
+long resident_kb() {
+  long pages_total = 0, pages_resident = 0;
+  FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return -1;
+  if (std::fscanf(statm, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = -1;
+  std::fclose(statm);
+  return pages_resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+void bench_open(const std::string& root) {
+  const long before_kb = resident_kb();
+  const auto start = Clock::now();
+  auto store = open_store(root + "/open", Durability::group);
+  const double open_ms = micros(Clock::now() - start) / 1000;
+  std::printf("{\"bench\":\"storage_open\",\"open_ms\":%.1f,\"cache_mb\":%zu,\"rss_added_kb\":%ld}\n", open_ms,
+              StoreOptions{}.cache_bytes >> 20, resident_kb() - before_kb);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,6 +176,7 @@ int main(int argc, char** argv) {
     root = pattern;
     remove_root = true;
   }
+  bench_open(root);
   for (Durability durability : {Durability::sync, Durability::group, Durability::none}) {
     bench_commits(root, durability, 1, false);
     bench_commits(root, durability, 100, false);
