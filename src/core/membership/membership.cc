@@ -611,7 +611,9 @@ uint32_t Membership::flood_ttl() {
 }
 
 const RouteTree& Membership::own_tree() const {
-  if (own_tree_version_ != graph_.version()) {
+  // A new member grows the graph without changing any edge: the tree must
+  // cover it too.
+  if (own_tree_version_ != graph_.version() || own_tree_.distance.size() != graph_.size()) {
     own_tree_ = graph_.bfs(self_id_, excluded());
     own_tree_version_ = graph_.version();
   }
