@@ -80,6 +80,11 @@ class Reader {
     return true;
   }
   bool varint(uint64_t& out) {
+    // Fast path: one-byte values (most lengths, counts and types).
+    if (ok() && pos_ < input_.size() && input_[pos_] < 0x80) [[likely]] {
+      out = input_[pos_++];
+      return true;
+    }
     uint64_t value = 0;
     for (size_t i = 0; i < kVarintMaxBytes; ++i) {
       if (!need(1, "varint")) return false;
