@@ -1,0 +1,119 @@
+// Three nodes in one process on real sockets with mutual TLS over loopback:
+// they find each other through one contact node, and a node whose process
+// state is torn down is reported unreachable by the others. Waits are
+// bounded polls that fail rather than hang.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "runtime/node_runtime.h"
+#include "tests/unit/transport/test_pki.h"
+
+namespace lashup::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RuntimeCluster : public ::testing::Test {
+ protected:
+  RuntimeCluster() {
+    char pattern[] = "/tmp/lashup-runtime-XXXXXX";
+    dir_ = mkdtemp(pattern);
+  }
+  ~RuntimeCluster() override {
+    nodes_.clear();
+    fs::remove_all(dir_);
+  }
+
+  NodeRuntime& start_node(const std::string& name, const std::string& contacts) {
+    const TlsMaterial tls = pki_.issue(name, name);
+    config::Config c;
+    auto set = [&](const char* key, const std::string& value) { ASSERT_TRUE(c.set(key, value)) << key; };
+    set("node_name", name);
+    set("listen_address", "127.0.0.1:0");
+    set("data_dir", (fs::path(dir_) / name).string());
+    set("contact_nodes", contacts);
+    set("tls.cert_file", tls.cert_file);
+    set("tls.key_file", tls.key_file);
+    set("tls.ca_file", tls.ca_file);
+    auto node = NodeRuntime::create(c);
+    EXPECT_TRUE(node) << node.status().message();
+    Status started = (*node)->start();
+    EXPECT_TRUE(started) << started.message();
+    nodes_.push_back(std::move(*node));
+    return *nodes_.back();
+  }
+
+  static size_t reachable(NodeRuntime& node) {
+    auto count = node.ask<size_t>([](Time, NodeCore& core) { return core.membership().reachable_member_count(); });
+    return count ? *count : 0;
+  }
+
+  // Polls `done` every 20 ms for at most `limit`.
+  template <typename Predicate>
+  static bool eventually(Predicate done, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  }
+
+  testing::TestPki pki_;
+  std::string dir_;
+  std::vector<std::unique_ptr<NodeRuntime>> nodes_;
+};
+
+TEST_F(RuntimeCluster, three_nodes_find_each_other_through_one_contact) {
+  NodeRuntime& a = start_node("a", "");
+  const std::string contact = "a@" + a.advertised_address();
+  NodeRuntime& b = start_node("b", contact);
+  NodeRuntime& c = start_node("c", contact);
+  EXPECT_TRUE(eventually([&] { return reachable(a) == 2 && reachable(b) == 2 && reachable(c) == 2; },
+                         std::chrono::seconds(15)))
+      << reachable(a) << " " << reachable(b) << " " << reachable(c);
+  // Events were queued for the application, and the fd says so.
+  EXPECT_TRUE(a.poll(std::chrono::milliseconds(0)).has_value());
+}
+
+TEST_F(RuntimeCluster, a_stopped_node_is_reported_unreachable_by_the_others) {
+  NodeRuntime& a = start_node("a", "");
+  const std::string contact = "a@" + a.advertised_address();
+  NodeRuntime& b = start_node("b", contact);
+  start_node("c", contact);
+  ASSERT_TRUE(eventually([&] { return reachable(a) == 2 && reachable(b) == 2; }, std::chrono::seconds(15)));
+  nodes_.back()->stop();  // its sockets close, as a crashed process's would
+  EXPECT_TRUE(eventually([&] { return reachable(a) == 1 && reachable(b) == 1; }, std::chrono::seconds(10)));
+}
+
+TEST_F(RuntimeCluster, a_restart_raises_the_incarnation_kept_in_the_data_dir) {
+  Incarnation first = 0;
+  {
+    NodeRuntime& a = start_node("a", "");
+    first = a.incarnation();
+    nodes_.clear();
+  }
+  NodeRuntime& again = start_node("a", "");
+  EXPECT_GT(again.incarnation(), first);
+}
+
+TEST(RuntimeConfig, a_node_needs_a_name_a_data_dir_tls_files_and_named_contacts) {
+  config::Config c;
+  EXPECT_EQ(NodeRuntime::create(c).status().message(), "node_name: required to start a node");
+  ASSERT_TRUE(c.set("node_name", "a"));
+  EXPECT_EQ(NodeRuntime::create(c).status().message(), "data_dir: required to start a node");
+  ASSERT_TRUE(c.set("data_dir", "/tmp/x"));
+  EXPECT_EQ(NodeRuntime::create(c).status().message(), "tls.cert_file: required when tls is on");
+  ASSERT_TRUE(c.set("tls", "off"));
+  ASSERT_TRUE(c.set("listen_address", "127.0.0.1:0"));
+  ASSERT_TRUE(c.set("contact_nodes", "127.0.0.1:7450"));
+  EXPECT_NE(NodeRuntime::create(c).status().message().find("name@host:port"), std::string::npos);
+  ASSERT_TRUE(c.set("contact_nodes", ""));
+  ASSERT_TRUE(c.set("listen_address", "0.0.0.0:7450"));
+  EXPECT_NE(NodeRuntime::create(c).status().message().find("advertise_address"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lashup::runtime
