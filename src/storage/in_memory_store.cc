@@ -1,6 +1,6 @@
 // The in-memory Store: the same contract as the Berkeley DB store, nothing on
 // disk, every commit "durable" at once. For unit tests and the simulator,
-// where the disk is stubbed like the clock and the network.
+// where the disk is simulated like the clock and the network.
 #include <utility>
 
 #include "storage/store.h"
