@@ -16,10 +16,7 @@ Counter Counter::reset(const ReplicaId& self) {
   // The delta: no entry, and the context of every entry seen.
   Counter delta;
   if (store_.entries.empty()) return delta;
-  detail::DeltaSink sink(context_, delta.context_);
-  sink.saw_all(store_);
-  store_.entries.clear();
-  detail::record_event(context_, context_.intern(self), sink);
+  detail::reset_store(store_, [](auto& store) { store.entries.clear(); }, context_, delta.context_, self);
   return delta;
 }
 

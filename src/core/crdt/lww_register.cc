@@ -15,10 +15,7 @@ LwwRegister LwwRegister::assign(const ReplicaId& self, std::string value, uint64
 LwwRegister LwwRegister::reset(const ReplicaId& self) {
   LwwRegister delta;
   if (store_.entries.empty()) return delta;
-  detail::DeltaSink sink(context_, delta.context_);
-  sink.saw_all(store_);
-  store_.entries.clear();
-  detail::record_event(context_, context_.intern(self), sink);
+  detail::reset_store(store_, [](auto& store) { store.entries.clear(); }, context_, delta.context_, self);
   return delta;
 }
 

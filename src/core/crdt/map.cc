@@ -125,10 +125,7 @@ Map Map::clear(const ReplicaId& self) {
   // each of them it holds.
   Map delta;
   if (store_.fields.empty()) return delta;
-  detail::DeltaSink sink(context_, delta.context_);
-  sink.saw_all(store_);
-  store_.fields.clear();
-  detail::record_event(context_, context_.intern(self), sink);
+  detail::reset_store(store_, [](auto& store) { store.fields.clear(); }, context_, delta.context_, self);
   return delta;
 }
 

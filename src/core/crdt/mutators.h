@@ -44,6 +44,18 @@ class DeltaSink {
 // a replica that saw the add unchanged.)
 void record_event(CausalContext& context, ReplicaIndex self, DeltaSink& sink);
 
+// Resets a whole object: the delta's context covers every dot `store` holds
+// (so whoever joins the delta drops them), `clear` empties the live store,
+// and a reset event names the change. Shared by every type's reset().
+template <typename Store, typename Clear>
+void reset_store(Store& store, Clear clear, CausalContext& context, CausalContext& delta_context,
+                 const ReplicaId& self) {
+  DeltaSink sink(context, delta_context);
+  sink.saw_all(store);
+  clear(store);
+  record_event(context, context.intern(self), sink);
+}
+
 // Adds `amount` (negative: subtracts) to the replica's running total and
 // moves it to a new dot.
 void counter_add(CounterStore& live, CausalContext& context, ReplicaIndex self, int64_t amount, CounterStore& delta,

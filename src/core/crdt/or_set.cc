@@ -28,10 +28,7 @@ ORSet ORSet::reset(const ReplicaId& self) {
   // Complete and empty: whoever joins it drops every dot it covers.
   ORSet delta;
   if (store_.elements.empty()) return delta;
-  detail::DeltaSink sink(context_, delta.context_);
-  sink.saw_all(store_);
-  store_.elements.clear();
-  detail::record_event(context_, context_.intern(self), sink);
+  detail::reset_store(store_, [](auto& store) { store.elements.clear(); }, context_, delta.context_, self);
   return delta;
 }
 
