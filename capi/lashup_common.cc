@@ -31,6 +31,11 @@ int error_code(StatusCode code) {
     case StatusCode::too_large: return LASHUP_ERR_TOO_LARGE;
     case StatusCode::unsupported: return LASHUP_ERR_VERSION;
     case StatusCode::io: return LASHUP_ERR_IO;
+    case StatusCode::tls: return LASHUP_ERR_TLS;
+    case StatusCode::storage: return LASHUP_ERR_STORAGE;
+    case StatusCode::state: return LASHUP_ERR_STATE;
+    case StatusCode::closed: return LASHUP_ERR_CLOSED;
+    case StatusCode::again: return LASHUP_ERR_AGAIN;
     case StatusCode::internal: return LASHUP_ERR_INTERNAL;
   }
   return LASHUP_ERR_INTERNAL;

@@ -4,5 +4,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build/ci}
-abidw --headers-dir include/lashup --drop-private-types --no-show-locs --no-corpus-path --out-file tests/abi/liblashup.abi "$build/capi/liblashup.so"
+abidw --headers-dir include/lashup --drop-private-types --suppressions tests/abi/opaque_types.suppr --no-show-locs --no-corpus-path --out-file tests/abi/liblashup.abi "$build/capi/liblashup.so"
 echo "wrote tests/abi/liblashup.abi"

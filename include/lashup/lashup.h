@@ -12,9 +12,10 @@
  *  - Memory returned by the library is freed with lashup_free().
  *  - Byte strings are passed as (pointer, length).
  *
- * Thread safety: every function may be called from any thread. A
- * lashup_config_t is not synchronized: do not modify one configuration from
- * two threads at once.
+ * Thread safety: every function may be called from any thread, with two
+ * exceptions: a lashup_config_t is not synchronized (do not modify one
+ * configuration from two threads at once), and lashup_node_destroy must not
+ * race other calls on the same node (see "Nodes" below).
  */
 #ifndef LASHUP_H
 #define LASHUP_H
@@ -118,6 +119,216 @@ LASHUP_API int lashup_config_get_int(const lashup_config_t *cfg, const char *key
  * [0, lashup_config_key_count()); NULL past the end. Static strings. */
 LASHUP_API size_t lashup_config_key_count(void);
 LASHUP_API const char *lashup_config_key_name(size_t index);
+
+/* ---- Nodes -----------------------------------------------------------------
+ *
+ * A node is one member of a cluster: it owns a loop thread (libevent) that
+ * talks to its peers over mutual TLS, runs the failure detector and keeps the
+ * membership of the whole cluster. Its state (incarnation, passive view,
+ * known members) lives in a Berkeley DB environment in data_dir.
+ *
+ * Thread safety: every lashup_node_* function may be called from any thread
+ * at any time, except lashup_node_destroy, which must not race other calls on
+ * the same node and must not be called from the event callback. Reads
+ * (members, reachable, distance, route tree, stats) never wait for the loop
+ * thread: they read an immutable snapshot that the loop thread publishes
+ * after each change. Writes (metadata, leave, health checks) are queued to
+ * the loop thread. */
+
+typedef struct lashup_node lashup_node_t;
+
+/* Creates a node from a configuration (copied; cfg may be destroyed after
+ * this returns) and checks what a running node needs beyond single keys:
+ * node_name, data_dir, the TLS files when tls is on, contact nodes given as
+ * name@host:port, an advertise_address when listen_address is a wildcard.
+ * No thread, socket or file is opened yet. On failure stores NULL in *out,
+ * returns LASHUP_ERR_INVALID (or another code) and writes the reason into
+ * errbuf as lashup_config_set does. */
+LASHUP_API int lashup_node_new(lashup_node_t **out, const lashup_config_t *cfg, char *errbuf, size_t errbuf_len);
+
+/* Opens the store (recovering it after a crash), raises and persists the
+ * incarnation, binds listen_address, loads the TLS material and starts the
+ * loop thread, which joins the cluster through the contact nodes. Returns
+ * LASHUP_ERR_TLS for unusable certificates, LASHUP_ERR_STORAGE for a store
+ * that cannot be opened (e.g. held by another process), LASHUP_ERR_IO for an
+ * address that cannot be bound, LASHUP_ERR_STATE when called twice. A node
+ * runs at most once: after stop, create a new one. */
+LASHUP_API int lashup_node_start(lashup_node_t *node);
+
+/* Stops the loop thread and closes every connection and the store. Peers
+ * see the connections close and mark this node unreachable (use
+ * lashup_node_leave first to be forgotten instead). A poll waiting in
+ * another thread returns LASHUP_ERR_CLOSED once the queued events are
+ * drained. Idempotent; LASHUP_OK also when never started. */
+LASHUP_API int lashup_node_stop(lashup_node_t *node);
+
+/* Stops the node if it runs and frees it. Blocks until the loop thread has
+ * exited; no event callback runs after it returns. Snapshots (members,
+ * route trees) and events taken from the node stay valid. NULL is accepted. */
+LASHUP_API void lashup_node_destroy(lashup_node_t *node);
+
+/* This node's name (static for the node's life). NULL for a NULL node. */
+LASHUP_API const char *lashup_node_name(const lashup_node_t *node);
+
+/* The address peers reach this node at (advertise_address, or the bound
+ * listen address, e.g. after port 0), as a new string to be freed with
+ * lashup_free(). LASHUP_ERR_STATE before start. */
+LASHUP_API int lashup_node_address(const lashup_node_t *node, char **address_out);
+
+/* This run's incarnation (raised at every start). LASHUP_ERR_STATE before
+ * start. */
+LASHUP_API int lashup_node_incarnation(const lashup_node_t *node, uint64_t *incarnation_out);
+
+/* ---- Events ----------------------------------------------------------------
+ *
+ * The loop thread queues events (at most events.queue_max; when full the
+ * oldest is dropped and counted in the "events.dropped" stat). The queue is
+ * pulled with lashup_node_poll. lashup_node_event_fd is readable while the
+ * queue is not empty (level-triggered: drain until LASHUP_ERR_AGAIN). */
+
+typedef struct lashup_event lashup_event_t;
+
+typedef enum lashup_event_type {
+  LASHUP_EVENT_MEMBER_UPDATED = 1, /* a member appeared, or its address, incarnation or metadata changed */
+  LASHUP_EVENT_MEMBER_REMOVED = 2, /* a member was forgotten (expired while unreachable, or left) */
+  LASHUP_EVENT_REACHABILITY = 3,   /* state: LASHUP_REACHABLE, LASHUP_UNREACHABLE or LASHUP_LEFT */
+  LASHUP_EVENT_LINK_REPORT = 4,    /* node cannot reach peer directly although peer answers others
+                                      (state 1), or no longer (state 0) */
+  LASHUP_EVENT_HEALTH_CHECK = 5,   /* answer to lashup_node_health_check: state 1 alive, 0 not */
+  LASHUP_EVENT_NEIGHBOR = 6        /* an overlay neighbour of this node came (state 1) or went (0) */
+} lashup_event_type_t;
+
+typedef enum lashup_member_state {
+  LASHUP_REACHABLE = 0,   /* reachable from this node through the overlay */
+  LASHUP_UNREACHABLE = 1, /* known, but no path from this node leads to it */
+  LASHUP_LEFT = 2         /* announced a graceful leave */
+} lashup_member_state_t;
+
+/* A descriptor readable while the node's event queue is not empty, for
+ * poll/epoll/asyncio/nginx. Owned by the node (do not close it); valid from
+ * lashup_node_new until lashup_node_destroy. -1 for a NULL node. */
+LASHUP_API int lashup_node_event_fd(const lashup_node_t *node);
+
+/* Takes the oldest queued event into *out, waiting up to timeout_ms (0: do
+ * not wait; negative: wait until an event or stop). Returns LASHUP_ERR_AGAIN
+ * when nothing arrived in time, LASHUP_ERR_CLOSED when the node is stopped
+ * and the queue is drained. Free the event with lashup_event_destroy. */
+LASHUP_API int lashup_node_poll(lashup_node_t *node, lashup_event_t **out, int timeout_ms);
+
+/* Called on the loop thread after events were queued (a signal to drain the
+ * queue, not the event itself). It must return quickly and must not call
+ * lashup_node_destroy or lashup_node_stop. Set it before start (otherwise
+ * LASHUP_ERR_STATE); NULL removes it. */
+typedef void (*lashup_event_cb)(lashup_node_t *node, void *userdata);
+LASHUP_API int lashup_node_set_event_cb(lashup_node_t *node, lashup_event_cb cb, void *userdata);
+
+/* Event accessors. Strings are owned by the event. For a NULL event: type 0,
+ * strings "", numbers 0. */
+LASHUP_API int lashup_event_type(const lashup_event_t *ev);
+/* The member the event is about (for LINK_REPORT: the reporter). */
+LASHUP_API const char *lashup_event_node(const lashup_event_t *ev);
+/* LINK_REPORT: the node the reporter cannot reach. "" otherwise. */
+LASHUP_API const char *lashup_event_peer(const lashup_event_t *ev);
+/* REACHABILITY: a lashup_member_state_t. LINK_REPORT, HEALTH_CHECK and
+ * NEIGHBOR: 1 or 0 as described above. 0 otherwise. */
+LASHUP_API int lashup_event_state(const lashup_event_t *ev);
+/* MEMBER_UPDATED: the member's incarnation. */
+LASHUP_API uint64_t lashup_event_incarnation(const lashup_event_t *ev);
+/* HEALTH_CHECK: the id lashup_node_health_check returned. */
+LASHUP_API uint64_t lashup_event_request_id(const lashup_event_t *ev);
+/* HEALTH_CHECK: the round trip in microseconds when alive. */
+LASHUP_API uint64_t lashup_event_rtt_us(const lashup_event_t *ev);
+/* Microseconds on CLOCK_MONOTONIC when the loop thread queued the event. */
+LASHUP_API uint64_t lashup_event_time_us(const lashup_event_t *ev);
+LASHUP_API void lashup_event_destroy(lashup_event_t *ev);
+
+/* ---- Membership snapshots ----------------------------------------------------
+ *
+ * A lashup_members_t is an immutable copy of this node's view of the
+ * cluster at one moment, sorted by name, this node included. It may be read
+ * from any number of threads and outlives the node. */
+
+typedef struct lashup_members lashup_members_t;
+
+/* Takes the latest published snapshot. LASHUP_ERR_STATE before start. */
+LASHUP_API int lashup_node_members(lashup_node_t *node, lashup_members_t **out);
+LASHUP_API void lashup_members_destroy(lashup_members_t *members);
+
+/* Number of members (0 for NULL). Index arguments below are in
+ * [0, count); out of range gives "" / 0 / NULL. */
+LASHUP_API size_t lashup_members_count(const lashup_members_t *members);
+/* The index of name, or -1 if it is not a member. */
+LASHUP_API long lashup_members_find(const lashup_members_t *members, const char *name);
+LASHUP_API const char *lashup_members_name(const lashup_members_t *members, size_t index);
+LASHUP_API const char *lashup_members_address(const lashup_members_t *members, size_t index);
+/* A lashup_member_state_t. */
+LASHUP_API int lashup_members_state(const lashup_members_t *members, size_t index);
+LASHUP_API uint64_t lashup_members_incarnation(const lashup_members_t *members, size_t index);
+/* Milliseconds between the last record heard from the member (directly or
+ * relayed) and the snapshot; 0 for this node. */
+LASHUP_API uint64_t lashup_members_last_heard_ms(const lashup_members_t *members, size_t index);
+/* Hops from this node; UINT32_MAX when not reachable. */
+LASHUP_API uint32_t lashup_members_distance(const lashup_members_t *members, size_t index);
+/* The member's metadata bytes (owned by the snapshot) and their length. */
+LASHUP_API const void *lashup_members_metadata(const lashup_members_t *members, size_t index, size_t *len_out);
+/* The member's overlay neighbours, as it last announced them. */
+LASHUP_API size_t lashup_members_neighbor_count(const lashup_members_t *members, size_t index);
+LASHUP_API const char *lashup_members_neighbor(const lashup_members_t *members, size_t index, size_t n);
+/* The member's link reports: nodes it cannot reach directly although they
+ * answer others. */
+LASHUP_API size_t lashup_members_link_report_count(const lashup_members_t *members, size_t index);
+LASHUP_API const char *lashup_members_link_report(const lashup_members_t *members, size_t index, size_t n);
+
+/* ---- Reachability and routes ---------------------------------------------- */
+
+/* *reachable_out = 1 when name is reachable from this node through the
+ * overlay (this node is reachable from itself), else 0 (also for a name
+ * that is not a member). */
+LASHUP_API int lashup_node_reachable(lashup_node_t *node, const char *name, int *reachable_out);
+
+/* Hops from this node to name. LASHUP_ERR_NOT_FOUND when name is unknown or
+ * unreachable. */
+LASHUP_API int lashup_node_distance(lashup_node_t *node, const char *name, uint32_t *hops_out);
+
+/* The breadth-first route tree rooted at root (any member, e.g. the sender
+ * of a multicast) over the overlay graph of the latest snapshot: every
+ * member reachable from root with its parent and distance, sorted by
+ * (distance, name). LASHUP_ERR_NOT_FOUND for an unknown root. */
+typedef struct lashup_route_tree lashup_route_tree_t;
+LASHUP_API int lashup_node_route_tree(lashup_node_t *node, const char *root, lashup_route_tree_t **out);
+LASHUP_API void lashup_route_tree_destroy(lashup_route_tree_t *tree);
+LASHUP_API size_t lashup_route_tree_count(const lashup_route_tree_t *tree);
+LASHUP_API const char *lashup_route_tree_node(const lashup_route_tree_t *tree, size_t index);
+/* "" for the root. */
+LASHUP_API const char *lashup_route_tree_parent(const lashup_route_tree_t *tree, size_t index);
+LASHUP_API uint32_t lashup_route_tree_distance(const lashup_route_tree_t *tree, size_t index);
+
+/* ---- Commands ----------------------------------------------------------------
+ * Queued to the loop thread. LASHUP_ERR_CLOSED when the node does not run,
+ * LASHUP_ERR_AGAIN when the command queue is full. */
+
+/* Probes name directly (connecting to it if needed); the answer comes as a
+ * LASHUP_EVENT_HEALTH_CHECK event carrying *request_id_out. An unknown name
+ * answers "not alive" at once. */
+LASHUP_API int lashup_node_health_check(lashup_node_t *node, const char *name, uint64_t *request_id_out);
+
+/* Replaces this node's metadata (flooded to every member). Waits for the
+ * loop thread; LASHUP_ERR_TOO_LARGE beyond membership.metadata_bytes_max. */
+LASHUP_API int lashup_node_set_metadata(lashup_node_t *node, const void *data, size_t len);
+
+/* Announces a graceful leave: the others mark this node LASHUP_LEFT instead
+ * of unreachable and forget it. Stop the node afterwards; the announcement
+ * is sent at once. */
+LASHUP_API int lashup_node_leave(lashup_node_t *node);
+
+/* ---- Stats -------------------------------------------------------------------
+ * Counters and gauges of the latest snapshot, by name (e.g.
+ * "transport.malformed_frames", "members", "members.reachable"). The names
+ * are listed by lashup_node_stat_name. */
+LASHUP_API int lashup_node_stat(lashup_node_t *node, const char *name, uint64_t *value_out);
+LASHUP_API size_t lashup_node_stat_count(void);
+/* The name of the index-th stat; NULL past the end. Static strings. */
+LASHUP_API const char *lashup_node_stat_name(size_t index);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,7 +1,12 @@
 #include "runtime/node_runtime.h"
 
+#include "runtime/transport/tls.h"
+
 #include <event2/event.h>
 #include <event2/thread.h>
+
+#include <algorithm>
+#include <cstdio>
 
 #include <mutex>
 #include <random>
@@ -13,6 +18,18 @@ namespace {
 std::once_flag evthread_once;
 
 bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::" || host.empty(); }
+
+// How often the loop checkpoints the Berkeley DB environment (which also
+// removes log files no longer needed).
+constexpr Duration kCheckpointInterval = std::chrono::seconds(30);
+// How long a snapshot may go unrefreshed (last-heard ages, counters).
+constexpr timeval kHousekeepingPeriod{1, 0};
+
+uint64_t monotonic_us() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
 
 }  // namespace
 
@@ -41,14 +58,20 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(const config::Config& c
       return Status::invalid("advertise_address: required when listen_address is a wildcard address (" + listen + ")");
     }
   }
-  return std::unique_ptr<NodeRuntime>(new NodeRuntime(config));
+  std::unique_ptr<NodeRuntime> runtime(new NodeRuntime(config));
+  // The event fd exists from creation on, so an application can register it
+  // with its poller before start.
+  if (Status s = runtime->events_.open_fd(); !s) return s;
+  return runtime;
 }
 
 NodeRuntime::NodeRuntime(const config::Config& config)
     : config_(config),
       node_config_(NodeConfig::from(config)),
       commands_(4096, WhenFull::refuse),
-      events_(static_cast<size_t>(*config.get_int("events.queue_max")), WhenFull::drop_oldest) {
+      events_(static_cast<size_t>(*config.get_int("events.queue_max")), WhenFull::drop_oldest),
+      reconnect_min_(std::chrono::milliseconds(*config.get_int("transport.reconnect_min_ms"))),
+      reconnect_max_(std::chrono::milliseconds(*config.get_int("transport.reconnect_max_ms"))) {
   const auto contacts = config::parse_address_list(*config.get("contact_nodes"));  // validated by create()
   for (const auto& contact : *contacts) {
     const bool ipv6 = contact.host.find(':') != std::string::npos;
@@ -64,8 +87,20 @@ Time NodeRuntime::now() const {
 }
 
 Status NodeRuntime::start() {
-  if (running_) return Status::invalid("the node is already started");
+  if (running_ || core_) return Status::state("the node was already started (create a new one to run again)");
   std::call_once(evthread_once, [] { evthread_use_pthreads(); });
+
+  const bool tls = *config_.get_bool("tls");
+  const TlsMaterial material{*config_.get("tls.cert_file"), *config_.get("tls.key_file"),
+                             *config_.get("tls.ca_file")};
+  if (tls) {
+    // Checked before anything is opened, so a bad file is reported as such.
+    auto context = make_tls_context(material, *config_.get("node_name"));
+    if (!context) return Status::tls(context.status().message());
+  } else if (*config_.get("log.level") != "error") {
+    std::fprintf(stderr, "lashup: warning: node %s runs with tls = off: peers are not authenticated and "
+                 "traffic is not encrypted\n", config_.get("node_name")->c_str());
+  }
 
   storage::StoreOptions store_options;
   store_options.dir = *config_.get("data_dir");
@@ -73,10 +108,10 @@ Status NodeRuntime::start() {
   if (durability) store_options.durability = *durability;
   store_options.group_commit = std::chrono::milliseconds(*config_.get_int("durability.group_commit_ms"));
   auto store = storage::open_berkeley_db(store_options);
-  if (!store) return store.status();
+  if (!store) return Status::storage(store.status().message());
   store_ = std::move(*store);
   auto persisted = store_->load_all();
-  if (!persisted) return persisted.status();
+  if (!persisted) return Status::storage(persisted.status().message());
 
   // A new incarnation, durable before anyone can see it.
   Incarnation previous = 0;
@@ -89,8 +124,8 @@ Status NodeRuntime::start() {
   incarnation_ = next_incarnation(previous, wall_seconds);
   wire::Writer w;
   w.varint(incarnation_);
-  if (Status s = store_->apply({{kPersistIncarnation, w.take()}}); !s) return s;
-  if (Status s = store_->wait_durable(); !s) return s;
+  if (Status s = store_->apply({{kPersistIncarnation, w.take()}}); !s) return Status::storage(s.message());
+  if (Status s = store_->wait_durable(); !s) return Status::storage(s.message());
 
   base_ = event_base_new();
   if (base_ == nullptr) return Status::io("event_base_new failed");
@@ -99,8 +134,8 @@ Status NodeRuntime::start() {
   options.incarnation = incarnation_;
   options.cluster_id = *config_.get("cluster_id");
   options.listen_address = *config_.get("listen_address");
-  options.tls = *config_.get_bool("tls");
-  options.tls_material = {*config_.get("tls.cert_file"), *config_.get("tls.key_file"), *config_.get("tls.ca_file")};
+  options.tls = tls;
+  options.tls_material = material;
   options.frame_bytes_max = static_cast<uint32_t>(*config_.get_int("transport.frame_bytes_max"));
   options.send_queue_bytes_max = static_cast<size_t>(*config_.get_int("transport.send_queue_bytes_max"));
   options.handshake_timeout = std::chrono::milliseconds(*config_.get_int("transport.handshake_timeout_ms"));
@@ -113,16 +148,22 @@ Status NodeRuntime::start() {
   node_config_.self = {options.node_name, advertised_};
 
   if (Status s = commands_.open_fd(); !s) return s;
-  if (Status s = events_.open_fd(); !s) return s;
   timer_ = evtimer_new(base_, &NodeRuntime::on_timer, this);
   command_event_ = event_new(base_, commands_.fd(), EV_READ | EV_PERSIST, &NodeRuntime::on_commands, this);
-  if (timer_ == nullptr || command_event_ == nullptr || event_add(command_event_, nullptr) != 0) {
+  publish_event_ = event_new(base_, -1, 0, &NodeRuntime::on_publish, this);
+  deferred_event_ = event_new(base_, -1, 0, &NodeRuntime::on_deferred_downs, this);
+  housekeeping_event_ = event_new(base_, -1, EV_PERSIST, &NodeRuntime::on_housekeeping, this);
+  if (timer_ == nullptr || command_event_ == nullptr || publish_event_ == nullptr || deferred_event_ == nullptr ||
+      housekeeping_event_ == nullptr || event_add(command_event_, nullptr) != 0 ||
+      event_add(housekeeping_event_, &kHousekeepingPeriod) != 0) {
     return Status::io("cannot register loop events");
   }
 
   NodeCore::PersistedState state(persisted->begin(), persisted->end());
   core_ = std::make_unique<NodeCore>(node_config_, incarnation_, state, std::random_device{}());
+  next_checkpoint_at_ = now() + kCheckpointInterval;
   execute(core_->on_start(now()));
+  publish();
   running_ = true;
   loop_ = std::thread([this] { run_loop(); });
   return Status::ok();
@@ -142,10 +183,15 @@ void NodeRuntime::stop() {
     if (loop_.joinable()) loop_.join();
   }
   commands_.close();
+  // Commands that never ran: destroying them breaks their promises, so a
+  // caller waiting in run() or ask() hears "closed" at once.
+  while (commands_.pop(std::chrono::milliseconds(0))) {
+  }
   transport_.reset();  // no transport callback after this
-  if (timer_ != nullptr) event_free(timer_);
-  if (command_event_ != nullptr) event_free(command_event_);
-  timer_ = command_event_ = nullptr;
+  for (event** e : {&timer_, &command_event_, &publish_event_, &deferred_event_, &housekeeping_event_}) {
+    if (*e != nullptr) event_free(*e);
+    *e = nullptr;
+  }
   if (base_ != nullptr) event_base_free(base_);
   base_ = nullptr;
   core_.reset();
@@ -154,19 +200,83 @@ void NodeRuntime::stop() {
 }
 
 Status NodeRuntime::post(Command command) {
-  if (!running_) return Status::invalid("the node is not running");
-  if (!commands_.push(std::move(command))) return Status::too_large("the command queue is full");
+  if (!running_) return Status::closed("the node is not running");
+  if (!commands_.push(std::move(command))) {
+    if (commands_.closed()) return Status::closed("the node is not running");
+    return Status::again("the command queue is full");
+  }
   return Status::ok();
 }
 
+Status NodeRuntime::run(std::function<Actions(Time, NodeCore&, Status&)> command) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  Status posted = post([this, command = std::move(command), promise](Time now, NodeCore& core) {
+    Status result;
+    execute(command(now, core, result));
+    publish();
+    promise->set_value(result);
+    return Actions{};
+  });
+  if (!posted) return posted;
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return Status::internal("the loop thread did not answer within 10 s");
+  }
+  try {
+    return future.get();
+  } catch (const std::future_error&) {
+    return Status::closed("the node stopped before the command ran");
+  }
+}
+
 void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::string&) {
+  dialling_.erase(peer);
+  backoff_.erase(peer);
   execute(core_->on_connection(now(), peer, true));
 }
 
-void NodeRuntime::on_peer_down(const std::string& peer) { execute(core_->on_connection(now(), peer, false)); }
+void NodeRuntime::on_peer_down(const std::string& peer) {
+  if (dialling_.erase(peer) > 0) {
+    // Our attempt failed: space the next ones out (jittered exponential).
+    Backoff& b = backoff_[peer];
+    b.failures = std::min<uint32_t>(b.failures + 1, 20);
+    Duration delay = reconnect_min_ * (int64_t{1} << std::min<uint32_t>(b.failures - 1, 16));
+    delay = std::min(delay, reconnect_max_);
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    b.not_before = now() + Duration(static_cast<int64_t>(static_cast<double>(delay.count()) * jitter(jitter_)));
+  }
+  execute(core_->on_connection(now(), peer, false));
+}
 
 void NodeRuntime::on_message(const std::string& peer, std::span<const uint8_t> message) {
   execute(core_->on_message(now(), peer, message));
+}
+
+void NodeRuntime::connect(const NodeName& peer, const std::string& address) {
+  if (!transport_->is_connected(peer)) {
+    auto it = backoff_.find(peer);
+    if (it != backoff_.end() && now() < it->second.not_before) {
+      // Refused without a socket; the core hears "down" on the next loop
+      // iteration (never from inside the call that asked).
+      ++connects_deferred_;
+      deferred_downs_.push_back(peer);
+      event_active(deferred_event_, 0, 0);
+      return;
+    }
+    dialling_.insert(peer);
+  }
+  transport_->connect(peer, address);
+}
+
+void NodeRuntime::on_deferred_downs(int, short, void* self) {
+  auto* runtime = static_cast<NodeRuntime*>(self);
+  std::vector<NodeName> downs;
+  downs.swap(runtime->deferred_downs_);
+  std::sort(downs.begin(), downs.end());
+  downs.erase(std::unique(downs.begin(), downs.end()), downs.end());
+  for (const auto& peer : downs) {
+    if (!runtime->transport_->is_connected(peer)) runtime->execute(runtime->core_->on_connection(runtime->now(), peer, false));
+  }
 }
 
 void NodeRuntime::on_timer(int, short, void* self) {
@@ -183,6 +293,100 @@ void NodeRuntime::on_commands(int, short, void* self) {
   if (!runtime->running_.load()) event_base_loopbreak(runtime->base_);
 }
 
+void NodeRuntime::on_publish(int, short, void* self) {
+  auto* runtime = static_cast<NodeRuntime*>(self);
+  runtime->publish_pending_ = false;
+  runtime->publish();
+}
+
+void NodeRuntime::request_publish() {
+  if (publish_pending_) return;
+  publish_pending_ = true;
+  event_active(publish_event_, 0, 0);
+}
+
+void NodeRuntime::on_housekeeping(int, short, void* self) { static_cast<NodeRuntime*>(self)->housekeeping(); }
+
+void NodeRuntime::housekeeping() {
+  const Time t = now();
+  if (t >= next_checkpoint_at_) {
+    next_checkpoint_at_ = t + kCheckpointInterval;
+    if (Status s = store_->checkpoint(); s) {
+      ++checkpoints_;
+    } else {
+      ++storage_errors_;
+      if (storage_error_.is_ok()) storage_error_ = s;
+    }
+  }
+  // Forget backoff state long past its window.
+  for (auto it = backoff_.begin(); it != backoff_.end();) {
+    it = t > it->second.not_before + 2 * reconnect_max_ ? backoff_.erase(it) : std::next(it);
+  }
+  publish();
+}
+
+void NodeRuntime::publish() {
+  const Time t = now();
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->self = core_->name();
+  const Membership& membership = core_->membership();
+  for (auto& info : membership.members(t)) {
+    MemberView view;
+    view.name = std::move(info.name);
+    view.address = std::move(info.address);
+    view.state = info.state;
+    view.incarnation = info.incarnation;
+    view.last_heard_ms = view.name == snapshot->self
+                             ? 0
+                             : static_cast<uint64_t>(std::max<int64_t>(
+                                   0, std::chrono::duration_cast<std::chrono::milliseconds>(t - info.last_heard).count()));
+    if (auto d = membership.distance(view.name)) view.distance = *d;
+    view.metadata = std::move(info.metadata);
+    view.neighbors = std::move(info.active_view);
+    view.link_reports = std::move(info.link_reports);
+    snapshot->members.push_back(std::move(view));
+  }
+  uint64_t unreachable = 0;
+  for (const auto& m : snapshot->members) unreachable += m.state == Reachability::unreachable ? 1 : 0;
+  const auto& node = core_->stats();
+  const auto& ms = membership.stats();
+  const auto& ts = transport_->stats();
+  snapshot->stats = {
+      membership.member_count(),
+      membership.reachable_member_count(),
+      unreachable,
+      core_->overlay().active_view().size(),
+      core_->overlay().passive_view().size(),
+      node.departition_probes,
+      node.neighbors_failed,
+      node.neighbors_link_broken,
+      node.connection_closes_detected,
+      ms.records_received,
+      ms.records_applied,
+      ms.records_sent,
+      ms.members_expired,
+      node.malformed_messages,
+      transport_->connection_count(),
+      ts.connections_accepted,
+      ts.connections_opened,
+      ts.handshake_failures,
+      ts.tls_failures,
+      ts.malformed_frames,
+      ts.messages_sent,
+      ts.messages_received,
+      ts.bytes_sent,
+      ts.bytes_received,
+      ts.send_queue_drops,
+      connects_deferred_,
+      events_.dropped(),
+      commands_.refused(),
+      storage_errors_,
+      checkpoints_,
+      ++snapshots_published_,
+  };
+  snapshot_.store(std::move(snapshot));
+}
+
 void NodeRuntime::execute(Actions actions) {
   // Writes first, as one transaction: a persist is durable (per the
   // durability mode) before any message that follows it leaves.
@@ -191,20 +395,32 @@ void NodeRuntime::execute(Actions actions) {
     if (auto* persist = std::get_if<PersistAction>(&action)) writes.emplace_back(persist->key, std::move(persist->value));
   }
   if (!writes.empty()) {
-    if (Status s = store_->apply(writes); !s && storage_error_.is_ok()) storage_error_ = s;
+    if (Status s = store_->apply(writes); !s) {
+      ++storage_errors_;
+      if (storage_error_.is_ok()) storage_error_ = s;
+    }
   }
+  bool queued = false;
   std::vector<NodeName> lost;
   for (auto& action : actions.items) {
     if (auto* send = std::get_if<SendAction>(&action)) {
       if (!transport_->send(send->to, send->message)) lost.push_back(send->to);
     } else if (auto* connect = std::get_if<ConnectAction>(&action)) {
-      transport_->connect(connect->peer, connect->address);
+      this->connect(connect->peer, connect->address);
     } else if (auto* disconnect = std::get_if<DisconnectAction>(&action)) {
       transport_->disconnect(disconnect->peer);
     } else if (auto* emit = std::get_if<EmitAction>(&action)) {
-      events_.push(std::move(emit->event));
+      // Probe outcomes are the detector's business; the application sees
+      // what they lead to.
+      if (std::holds_alternative<ProbeAnswered>(emit->event) || std::holds_alternative<ProbeTimedOut>(emit->event)) {
+        continue;
+      }
+      if (!std::holds_alternative<HealthCheckResult>(emit->event)) request_publish();
+      events_.push(TimedEvent{std::move(emit->event), monotonic_us()});
+      queued = true;
     }
   }
+  if (queued && event_callback_) event_callback_();
   if (actions.wake_at) arm_timer(*actions.wake_at);
   // The core thought these were connected: tell it they are not.
   for (const auto& peer : lost) {

@@ -5,8 +5,9 @@
 // store, events to the event queue).
 //
 // Threading: create, start, stop and the destructor from one thread; post,
-// poll, event_fd and stats from any thread. No callback into the caller:
-// events are pulled with poll (the fd is readable while any is queued).
+// run, ask, poll, event_fd and snapshot from any thread. Events are pulled
+// with poll (the fd is readable while any is queued); an optional callback,
+// set before start, tells the loop thread's caller that events were queued.
 #pragma once
 
 #include <atomic>
@@ -14,7 +15,10 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <map>
 #include <optional>
+#include <random>
+#include <set>
 #include <thread>
 
 #include "core/common/event.h"
@@ -22,6 +26,7 @@
 #include "core/config/config.h"
 #include "core/node/node_core.h"
 #include "runtime/notifying_queue.h"
+#include "runtime/snapshot.h"
 #include "runtime/transport/transport.h"
 #include "storage/store.h"
 
@@ -29,6 +34,12 @@ struct event_base;
 struct event;
 
 namespace lashup::runtime {
+
+// An event with the CLOCK_MONOTONIC time (µs) at which the loop queued it.
+struct TimedEvent {
+  Event event;
+  uint64_t monotonic_us = 0;
+};
 
 class NodeRuntime final : TransportListener {
  public:
@@ -48,9 +59,12 @@ class NodeRuntime final : TransportListener {
   Incarnation incarnation() const { return incarnation_; }
 
   // Runs `command` on the loop thread with the current time and the core,
-  // and executes the Actions it returns. Fails when the command queue is
-  // full (AGAIN in the C API) or the node is stopped.
+  // and executes the Actions it returns. Fails with `closed` when the node
+  // does not run and `again` when the command queue is full.
   Status post(std::function<Actions(Time, NodeCore&)> command);
+  // Like post, but waits until the Actions are executed and a snapshot with
+  // their effect is published, and returns the status the command set.
+  Status run(std::function<Actions(Time, NodeCore&, Status&)> command);
   // Runs `query` on the loop thread and waits for its answer.
   template <typename T>
   Result<T> ask(std::function<T(Time, NodeCore&)> query) {
@@ -64,11 +78,25 @@ class NodeRuntime final : TransportListener {
     if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
       return Status::internal("the loop thread did not answer within 10 s");
     }
-    return future.get();
+    try {
+      return future.get();
+    } catch (const std::future_error&) {
+      return Status::closed("the node stopped before the query ran");
+    }
   }
 
+  // Called on the loop thread after events were queued. Set before start.
+  void set_event_callback(std::function<void()> callback) { event_callback_ = std::move(callback); }
+  // The latest published snapshot (null before start).
+  std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(); }
+  bool running() const { return running_.load(); }
+
   int event_fd() const { return events_.fd(); }
-  std::optional<Event> poll(std::chrono::milliseconds timeout) { return events_.pop(timeout); }
+  // The oldest event, waiting up to `timeout` (negative: until one arrives
+  // or the node stops).
+  std::optional<TimedEvent> poll(std::chrono::milliseconds timeout) { return events_.pop(timeout); }
+  // True once stop() ran and every queued event was taken.
+  bool drained() const { return events_.closed() && events_.size() == 0; }
   uint64_t events_dropped() const { return events_.dropped(); }
 
  private:
@@ -84,8 +112,15 @@ class NodeRuntime final : TransportListener {
   void execute(Actions actions);
   void arm_timer(Time wake_at);
   void run_loop();
+  void connect(const NodeName& peer, const std::string& address);
+  void publish();
+  void request_publish();
+  void housekeeping();
   static void on_timer(int, short, void* self);
   static void on_commands(int, short, void* self);
+  static void on_publish(int, short, void* self);
+  static void on_housekeeping(int, short, void* self);
+  static void on_deferred_downs(int, short, void* self);
 
   config::Config config_;
   NodeConfig node_config_;
@@ -97,12 +132,37 @@ class NodeRuntime final : TransportListener {
   event_base* base_ = nullptr;
   event* timer_ = nullptr;
   event* command_event_ = nullptr;
+  event* publish_event_ = nullptr;
+  event* housekeeping_event_ = nullptr;
+  event* deferred_event_ = nullptr;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<NodeCore> core_;
   std::optional<Time> timer_at_;
 
   NotifyingQueue<Command> commands_;
-  NotifyingQueue<Event> events_;
+  NotifyingQueue<TimedEvent> events_;
+  std::function<void()> event_callback_;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  bool publish_pending_ = false;
+  uint64_t snapshots_published_ = 0;
+  uint64_t storage_errors_ = 0;
+  uint64_t checkpoints_ = 0;
+  Time next_checkpoint_at_{0};
+
+  // Reconnect backoff: a peer whose connection attempt failed is not dialled
+  // again before not_before; the core is told "down" instead, on the next
+  // loop iteration, and retries on its own timers.
+  struct Backoff {
+    uint32_t failures = 0;
+    Time not_before{0};
+  };
+  std::map<NodeName, Backoff> backoff_;
+  std::set<NodeName> dialling_;  // connect() issued, no peer up or down yet
+  std::vector<NodeName> deferred_downs_;
+  uint64_t connects_deferred_ = 0;
+  Duration reconnect_min_{0};
+  Duration reconnect_max_{0};
+  std::mt19937_64 jitter_{std::random_device{}()};
   std::thread loop_;
   std::atomic<bool> running_{false};
   Status storage_error_;

@@ -73,9 +73,12 @@ class NotifyingQueue {
 
   // The oldest item, waiting up to `timeout` (zero: do not wait). Nothing if
   // the wait ran out, or the queue is closed and empty.
+  // A negative timeout waits until an item arrives or the queue is closed.
   std::optional<T> pop(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    if (items_.empty() && timeout.count() > 0) {
+    if (items_.empty() && timeout.count() < 0) {
+      ready_.wait(lock, [this] { return !items_.empty() || closed_; });
+    } else if (items_.empty() && timeout.count() > 0) {
       ready_.wait_for(lock, timeout, [this] { return !items_.empty() || closed_; });
     }
     if (items_.empty()) return std::nullopt;
@@ -95,6 +98,10 @@ class NotifyingQueue {
     ready_.notify_all();
   }
 
+  bool closed() const {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
   size_t size() const {
     std::lock_guard lock(mutex_);
     return items_.size();

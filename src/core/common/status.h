@@ -16,7 +16,12 @@ enum class StatusCode : int {
   conflict,      // compare-and-set context is stale
   too_large,     // a size limit was exceeded
   unsupported,   // unknown version or message type
-  io,            // operating-system or storage error
+  io,            // operating-system error
+  tls,           // TLS material missing or unusable
+  storage,       // the persistent store failed
+  state,         // not allowed in the object's current state
+  closed,        // the node is stopped
+  again,         // a bounded queue is full; retry later
   internal,
 };
 
@@ -30,6 +35,11 @@ class Status {
   static Status too_large(std::string message) { return {StatusCode::too_large, std::move(message)}; }
   static Status unsupported(std::string message) { return {StatusCode::unsupported, std::move(message)}; }
   static Status io(std::string message) { return {StatusCode::io, std::move(message)}; }
+  static Status tls(std::string message) { return {StatusCode::tls, std::move(message)}; }
+  static Status storage(std::string message) { return {StatusCode::storage, std::move(message)}; }
+  static Status state(std::string message) { return {StatusCode::state, std::move(message)}; }
+  static Status closed(std::string message) { return {StatusCode::closed, std::move(message)}; }
+  static Status again(std::string message) { return {StatusCode::again, std::move(message)}; }
   static Status internal(std::string message) { return {StatusCode::internal, std::move(message)}; }
 
   bool is_ok() const { return code_ == StatusCode::ok; }

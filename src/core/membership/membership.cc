@@ -356,14 +356,15 @@ bool Membership::reachable(const NodeName& name) const {
 std::optional<uint32_t> Membership::distance(const NodeName& name) const {
   auto id = find(name);
   if (!id || !reachable(name)) return std::nullopt;
-  return own_tree_.distance[*id];
+  if (*id == self_id_) return 0;  // reachable() answers for self without a tree
+  return own_tree().distance[*id];
 }
 
 std::vector<NodeName> Membership::path_to(const NodeName& name) const {
   std::vector<NodeName> path;
   auto id = find(name);
   if (!id || !reachable(name)) return path;
-  for (MemberId v : own_tree_.path_to(*id)) path.push_back(members_[v].name);
+  for (MemberId v : own_tree().path_to(*id)) path.push_back(members_[v].name);
   return path;
 }
 

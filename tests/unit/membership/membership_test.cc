@@ -314,5 +314,13 @@ TEST_F(MembershipTest, route_tree_from_another_root_lists_parents_and_distances)
   EXPECT_EQ(by_name["b"], (std::pair<NodeName, uint32_t>{"me", 2}));
 }
 
+TEST_F(MembershipTest, distance_to_self_is_zero_before_any_route_was_computed) {
+  // A fresh membership has no route tree yet; asking for ourselves first
+  // must not read it.
+  EXPECT_EQ(membership_->distance("me"), std::optional<uint32_t>(0));
+  EXPECT_EQ(membership_->path_to("me"), std::vector<NodeName>{"me"});
+  EXPECT_EQ(membership_->distance("nobody"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace lashup

@@ -1,0 +1,86 @@
+// An immutable picture of one node's view of the cluster, published by the
+// loop thread after each change and read by API threads without waiting for
+// the loop: readers take a shared_ptr to the current snapshot and keep it as
+// long as they like (it outlives the node).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/common/event.h"
+#include "core/common/ids.h"
+
+namespace lashup::runtime {
+
+inline constexpr uint32_t kUnreachableDistance = UINT32_MAX;
+
+struct MemberView {
+  std::string name;
+  std::string address;
+  Reachability state = Reachability::reachable;
+  uint64_t incarnation = 0;
+  uint64_t last_heard_ms = 0;  // before the snapshot was taken; 0 for self
+  uint32_t distance = kUnreachableDistance;  // hops from this node
+  std::vector<uint8_t> metadata;
+  std::vector<std::string> neighbors;     // the member's announced active view
+  std::vector<std::string> link_reports;  // nodes it cannot reach directly
+};
+
+// Counters and gauges, in the order of kStatNames.
+inline constexpr std::array<const char*, 31> kStatNames = {
+    "members",                       // members with a record, this node included
+    "members.reachable",             // reachable from this node, itself excluded
+    "members.unreachable",           // known but unreachable (not left)
+    "overlay.active",                // active-view neighbours
+    "overlay.passive",               // passive-view entries
+    "overlay.departition_probes",    // NEIGHBOR requests to unreachable members and contacts
+    "detector.neighbors_failed",     // neighbours evicted after direct and indirect probes failed
+    "detector.links_broken",         // neighbours dropped as alive but not directly reachable
+    "detector.connection_closes",    // neighbours lost because their connection closed
+    "membership.records_received",   // member records received
+    "membership.records_applied",    // ... that were newer than ours
+    "membership.records_sent",       // member records sent
+    "membership.members_expired",    // members forgotten after being unreachable
+    "node.malformed_messages",       // peer messages the core could not decode (connection closed)
+    "transport.connections",         // open sockets of every kind (gauge)
+    "transport.connections_accepted",
+    "transport.connections_opened",
+    "transport.handshake_failures",  // wrong cluster id, protocol version, name, timeouts
+    "transport.tls_failures",        // TLS handshake or certificate failures
+    "transport.malformed_frames",    // oversized or garbage frames (connection closed)
+    "transport.messages_sent",
+    "transport.messages_received",
+    "transport.bytes_sent",
+    "transport.bytes_received",
+    "transport.send_queue_drops",    // messages dropped because a peer's send queue was full
+    "transport.connects_deferred",   // connection attempts refused by the reconnect backoff
+    "events.dropped",                // events dropped because the event queue was full
+    "commands.refused",              // API commands refused because the command queue was full
+    "storage.errors",                // failed store writes (the first is kept as the node's error)
+    "storage.checkpoints",           // Berkeley DB checkpoints taken
+    "snapshots.published",           // snapshots published by the loop thread
+};
+
+struct RouteEntry {
+  std::string node;
+  std::string parent;  // empty for the root
+  uint32_t distance = 0;
+};
+
+struct Snapshot {
+  std::string self;
+  std::vector<MemberView> members;  // sorted by name, this node included
+  std::array<uint64_t, kStatNames.size()> stats{};
+
+  // Index of `name` in members, or -1.
+  long index_of(const std::string& name) const;
+  // The breadth-first tree rooted at `root` over the announced active views
+  // (members that left are skipped), sorted by (distance, name); neighbours
+  // are visited in name order, as the core's route trees do. Empty for an
+  // unknown root.
+  std::vector<RouteEntry> route_tree(const std::string& root) const;
+};
+
+}  // namespace lashup::runtime
