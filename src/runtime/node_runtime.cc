@@ -5,6 +5,9 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -170,6 +173,14 @@ Status NodeRuntime::start() {
 }
 
 void NodeRuntime::run_loop() {
+  // A write to a connection the peer has closed raises SIGPIPE in the
+  // writing thread (OpenSSL's socket BIO cannot ask for MSG_NOSIGNAL); its
+  // default action would kill the host process. Blocked here, it stays
+  // pending on this thread and the write fails with EPIPE instead.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   while (running_.load()) event_base_loop(base_, 0);
 }
 
