@@ -32,6 +32,10 @@ INTRO = {
     "storage.jsonl": ("Berkeley DB store", "`build/default/tests/bench/storage/storage_bench` (fsync-bound "
                       "figures depend on the disk and on what else runs)."),
     "crdt.jsonl": ("CRDT library", "`build/default/tests/bench/crdt/crdt_bench` (wall-clock, this machine)."),
+    "transport.jsonl": ("Peer transport", "`scripts/bench-transport.sh`: one connection on 127.0.0.1 with both "
+                        "ends in one thread (so one core does the work of both sides): the TLS 1.3 handshake "
+                        "with mutual certificate checks (P-256), frames/s with 100-byte messages and MiB/s with "
+                        "64 KiB messages, with TLS and in plaintext."),
     "sim.jsonl": ("Simulator throughput", "`lashup-sim --scenario ping --nodes 10000` (60 simulated s)."),
 }
 
