@@ -47,13 +47,6 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(const config::Config& c
   }
   auto contacts = config::parse_address_list(*config.get("contact_nodes"));
   if (!contacts) return Status::invalid("contact_nodes: " + contacts.status().message());
-  for (const auto& contact : *contacts) {
-    // The overlay addresses nodes by name; a contact known only by address
-    // needs a first connection to learn it (not supported yet).
-    if (contact.name.empty()) {
-      return Status::invalid("contact_nodes: give each contact as name@host:port (" + contact.host + ")");
-    }
-  }
   const std::string listen = *config.get("listen_address");
   if (config.get("advertise_address")->empty()) {
     auto address = config::parse_address(listen);
@@ -78,8 +71,14 @@ NodeRuntime::NodeRuntime(const config::Config& config)
   const auto contacts = config::parse_address_list(*config.get("contact_nodes"));  // validated by create()
   for (const auto& contact : *contacts) {
     const bool ipv6 = contact.host.find(':') != std::string::npos;
-    node_config_.contacts.push_back(
-        {contact.name, (ipv6 ? "[" + contact.host + "]" : contact.host) + ":" + std::to_string(contact.port)});
+    std::string address = (ipv6 ? "[" + contact.host + "]" : contact.host) + ":" + std::to_string(contact.port);
+    // A contact given by address only is dialled without a name; the
+    // handshake tells it, and the core then joins through it.
+    if (contact.name.empty()) {
+      unnamed_contacts_.push_back(UnnamedContact{std::move(address), {}, 0, Time{0}});
+    } else {
+      node_config_.contacts.push_back({contact.name, std::move(address)});
+    }
   }
 }
 
@@ -166,6 +165,7 @@ Status NodeRuntime::start() {
   core_ = std::make_unique<NodeCore>(node_config_, incarnation_, state, std::random_device{}());
   next_checkpoint_at_ = now() + kCheckpointInterval;
   execute(core_->on_start(now()));
+  dial_unnamed_contacts();
   publish();
   running_ = true;
   loop_ = std::thread([this] { run_loop(); });
@@ -240,10 +240,30 @@ Status NodeRuntime::run(std::function<Actions(Time, NodeCore&, Status&)> command
   }
 }
 
-void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::string&) {
+void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::string& address) {
   dialling_.erase(peer);
   backoff_.erase(peer);
   execute(core_->on_connection(now(), peer, true));
+  for (auto& contact : unnamed_contacts_) {
+    if (contact.name.empty() && contact.address == address) {
+      contact.name = peer;
+      execute(core_->add_contact(now(), {peer, address}));
+    }
+  }
+}
+
+void NodeRuntime::dial_unnamed_contacts() {
+  const Time t = now();
+  for (auto& contact : unnamed_contacts_) {
+    if (!contact.name.empty() || t < contact.next_try || contact.address == advertised_) continue;
+    // A failed attempt reports nothing (there is no name to report), so
+    // every attempt counts as failed until a handshake names the contact.
+    contact.failures = std::min<uint32_t>(contact.failures + 1, 20);
+    Duration delay = std::min(reconnect_max_, reconnect_min_ * (int64_t{1} << std::min<uint32_t>(contact.failures - 1, 16)));
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    contact.next_try = t + Duration(static_cast<int64_t>(static_cast<double>(delay.count()) * jitter(jitter_)));
+    transport_->connect("", contact.address);
+  }
 }
 
 void NodeRuntime::on_peer_down(const std::string& peer) {
@@ -329,6 +349,7 @@ void NodeRuntime::housekeeping() {
       if (storage_error_.is_ok()) storage_error_ = s;
     }
   }
+  dial_unnamed_contacts();
   // Forget backoff state long past its window.
   for (auto it = backoff_.begin(); it != backoff_.end();) {
     it = t > it->second.not_before + 2 * reconnect_max_ ? backoff_.erase(it) : std::next(it);

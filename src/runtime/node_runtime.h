@@ -44,7 +44,8 @@ struct TimedEvent {
 class NodeRuntime final : TransportListener {
  public:
   // Validates what a running node needs beyond single keys (a node name, a
-  // data dir, TLS files when tls is on, named contact nodes).
+  // data dir, TLS files when tls is on, an advertise address for a wildcard
+  // listen address). Contacts may be name@host:port or host:port.
   static Result<std::unique_ptr<NodeRuntime>> create(const config::Config& config);
   ~NodeRuntime() override;
 
@@ -113,6 +114,7 @@ class NodeRuntime final : TransportListener {
   void arm_timer(Time wake_at);
   void run_loop();
   void connect(const NodeName& peer, const std::string& address);
+  void dial_unnamed_contacts();
   void publish();
   void request_publish();
   void housekeeping();
@@ -159,6 +161,13 @@ class NodeRuntime final : TransportListener {
   std::map<NodeName, Backoff> backoff_;
   std::set<NodeName> dialling_;  // connect() issued, no peer up or down yet
   std::vector<NodeName> deferred_downs_;
+  struct UnnamedContact {
+    std::string address;
+    NodeName name;  // empty until a handshake told it
+    uint32_t failures = 0;
+    Time next_try{0};
+  };
+  std::vector<UnnamedContact> unnamed_contacts_;
   uint64_t connects_deferred_ = 0;
   Duration reconnect_min_{0};
   Duration reconnect_max_{0};

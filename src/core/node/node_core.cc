@@ -159,6 +159,16 @@ Actions NodeCore::leave(Time now) {
   return out;
 }
 
+Actions NodeCore::add_contact(Time now, const wire::PeerRef& contact) {
+  Actions out;
+  const bool known = std::any_of(config_.contacts.begin(), config_.contacts.end(),
+                                 [&](const wire::PeerRef& c) { return c.name == contact.name; });
+  if (known || contact.name == config_.self.name) return out;
+  config_.contacts.push_back(contact);
+  overlay_.add_contact(now, contact, out);
+  return out;
+}
+
 Actions NodeCore::health_check(Time now, const NodeName& name, uint64_t request_id) {
   Actions out;
   auto address = membership_.address_of(name);

@@ -61,6 +61,9 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   // Commands.
   Actions set_metadata(Time now, Bytes metadata, Status& result);
   Actions leave(Time now);
+  // A contact node configured by address only, once a connection told its
+  // name: joined through, and probed like the named contacts.
+  Actions add_contact(Time now, const wire::PeerRef& contact);
   // Emits HealthCheckResult with request_id; an unknown member fails at once.
   Actions health_check(Time now, const NodeName& name, uint64_t request_id);
 

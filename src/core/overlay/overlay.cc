@@ -371,6 +371,15 @@ std::string Overlay::check_invariants() const {
   return problems;
 }
 
+void Overlay::add_contact(Time now, const PeerRef& contact, Actions& out) {
+  if (contact.name == self_.name || contact.address.empty() || contains(contacts_, contact.name)) return;
+  contacts_.push_back(contact);
+  if (active_.empty()) {
+    joined_ = false;  // a node that started alone now has someone to join
+    try_join(now, out);
+  }
+}
+
 void Overlay::try_join(Time now, Actions& out) {
   next_join_at_ = now + random_.jittered(config_.join_retry, 0.5);
   out.wake_no_later_than(next_join_at_);

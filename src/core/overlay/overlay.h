@@ -96,6 +96,9 @@ class Overlay {
   void remove_neighbor(Time now, const NodeName& peer, NeighborDownReason reason, Actions& out);
   // Asks `peer` to become a neighbour (departition probing uses high priority).
   void request_neighbor(Time now, const wire::PeerRef& peer, bool high_priority, Actions& out);
+  // A contact node whose name the host learned after start (configured by
+  // address only). A node still without neighbours joins through it.
+  void add_contact(Time now, const wire::PeerRef& contact, Actions& out);
   // Adds nodes learned elsewhere (membership) as replacement candidates.
   void learn_passive(const wire::PeerRef& peer);
   void forget(const NodeName& peer);
