@@ -416,7 +416,12 @@ void NodeRuntime::publish() {
       checkpoints_,
       ++snapshots_published_,
   };
-  snapshot_.store(std::move(snapshot));
+  std::shared_ptr<const Snapshot> published(std::move(snapshot));
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_.swap(published);
+  }
+  // The previous snapshot, if no reader holds it, is freed here, outside the lock.
 }
 
 void NodeRuntime::execute(Actions actions) {

@@ -16,6 +16,7 @@
 #include <future>
 #include <memory>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -89,7 +90,10 @@ class NodeRuntime final : TransportListener {
   // Called on the loop thread after events were queued. Set before start.
   void set_event_callback(std::function<void()> callback) { event_callback_ = std::move(callback); }
   // The latest published snapshot (null before start).
-  std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(); }
+  std::shared_ptr<const Snapshot> snapshot() const {
+    std::lock_guard lock(snapshot_mutex_);
+    return snapshot_;
+  }
   bool running() const { return running_.load(); }
 
   int event_fd() const { return events_.fd(); }
@@ -144,7 +148,11 @@ class NodeRuntime final : TransportListener {
   NotifyingQueue<Command> commands_;
   NotifyingQueue<TimedEvent> events_;
   std::function<void()> event_callback_;
-  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  // Guards only the pointer swap and copy (a reference count increment):
+  // readers never wait for the loop's work. (libstdc++'s
+  // atomic<shared_ptr> locks with a bit ThreadSanitizer cannot see.)
+  mutable std::mutex snapshot_mutex_;
+  std::shared_ptr<const Snapshot> snapshot_;
   bool publish_pending_ = false;
   uint64_t snapshots_published_ = 0;
   uint64_t storage_errors_ = 0;
