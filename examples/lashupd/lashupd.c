@@ -1,0 +1,703 @@
+/* lashupd: a daemon running one lashup node, printing its events as JSON
+ * lines on stdout, plus a development CA to make the TLS material
+ * (README.md beside this file). Written against the public header only. */
+#define _GNU_SOURCE /* pipe2 */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lashup/lashup.h>
+
+#include "devca.h"
+
+enum {
+  EXIT_RUNTIME_FAILURE = 1, /* the node could not start or stopped on its own */
+  EXIT_USAGE = 2            /* bad command line or configuration */
+};
+
+/* With --leave-on-exit, the time the leave announcement gets to reach the
+ * neighbours before the connections close. */
+static const int kLeaveGraceMs = 200;
+
+static const char kUsage[] =
+    "usage:\n"
+    "  lashupd [run] [--config FILE] [options]   run one node\n"
+    "  lashupd ca init  --dir DIR [--force]       create DIR/ca.pem and DIR/ca.key\n"
+    "  lashupd ca issue --dir DIR --name NAME [--name NAME ...]\n"
+    "                                             create DIR/NAME.pem and DIR/NAME.key\n"
+    "\n"
+    "run options:\n"
+    "  --config FILE            load a configuration file (key = value lines)\n"
+    "  --name NAME              node_name\n"
+    "  --listen HOST:PORT       listen_address\n"
+    "  --advertise HOST:PORT    advertise_address\n"
+    "  --contacts LIST          contact_nodes (comma-separated name@host:port)\n"
+    "  --data-dir DIR           data_dir\n"
+    "  --cluster-id ID          cluster_id\n"
+    "  --tls-dir DIR            tls.ca_file=DIR/ca.pem, tls.cert_file=DIR/<name>.pem,\n"
+    "                           tls.key_file=DIR/<name>.key\n"
+    "  --set KEY=VALUE          any configuration key (repeatable; applied last, in order)\n"
+    "  --status-interval-ms N   print a status line every N ms (0: never, the default)\n"
+    "  --leave-on-exit          on SIGTERM/SIGINT, leave the cluster before stopping\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "Events are printed on stdout, one JSON object per line. SIGUSR1 prints a\n"
+    "status line; SIGTERM and SIGINT stop the node.\n";
+
+static void usage_error(const char *format, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void usage_error(const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  fputs("lashupd: ", stderr);
+  vfprintf(stderr, format, args);
+  fputs("\n(lashupd --help lists the options)\n", stderr);
+  va_end(args);
+  exit(EXIT_USAGE);
+}
+
+static uint64_t monotonic_now_us(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
+/* ---- Command line --------------------------------------------------------- */
+
+/* If argv[*index] is `flag` ("--flag VALUE" or "--flag=VALUE"), stores the
+ * value, advances *index past it and returns 1; otherwise returns 0. */
+static int take_value(int argc, char **argv, int *index, const char *flag, const char **value) {
+  const char *arg = argv[*index];
+  size_t flag_len = strlen(flag);
+  if (strncmp(arg, flag, flag_len) != 0) return 0;
+  if (arg[flag_len] == '=') {
+    *value = arg + flag_len + 1;
+    return 1;
+  }
+  if (arg[flag_len] != '\0') return 0;
+  if (*index + 1 >= argc) usage_error("%s needs a value", flag);
+  *index += 1;
+  *value = argv[*index];
+  return 1;
+}
+
+static int is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
+
+typedef struct run_options {
+  const char *config_file;
+  const char *node_name;
+  const char *listen_address;
+  const char *advertise_address;
+  const char *contact_nodes;
+  const char *data_dir;
+  const char *cluster_id;
+  const char *tls_dir;
+  const char **sets; /* "KEY=VALUE" strings of argv, in order */
+  size_t set_count;
+  long status_interval_ms;
+  int leave_on_exit;
+} run_options;
+
+static long parse_interval_ms(const char *text) {
+  char *end = NULL;
+  errno = 0;
+  long value = strtol(text, &end, 10);
+  /* An int: poll() takes the timeout as one. */
+  if (errno != 0 || end == text || *end != '\0' || value < 0 || value > INT32_MAX) {
+    usage_error("--status-interval-ms: \"%s\" is not a number of milliseconds in [0, %" PRId32 "]", text, INT32_MAX);
+  }
+  return value;
+}
+
+static void parse_run_options(int argc, char **argv, int first, run_options *options) {
+  memset(options, 0, sizeof *options);
+  options->sets = calloc((size_t)argc, sizeof *options->sets);
+  if (options->sets == NULL) {
+    fputs("lashupd: out of memory\n", stderr);
+    exit(EXIT_RUNTIME_FAILURE);
+  }
+  for (int i = first; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *value = NULL;
+    if (is_help(arg)) {
+      fputs(kUsage, stdout);
+      exit(0);
+    } else if (strcmp(arg, "--leave-on-exit") == 0) {
+      options->leave_on_exit = 1;
+    } else if (take_value(argc, argv, &i, "--config", &options->config_file) ||
+               take_value(argc, argv, &i, "--name", &options->node_name) ||
+               take_value(argc, argv, &i, "--listen", &options->listen_address) ||
+               take_value(argc, argv, &i, "--advertise", &options->advertise_address) ||
+               take_value(argc, argv, &i, "--contacts", &options->contact_nodes) ||
+               take_value(argc, argv, &i, "--data-dir", &options->data_dir) ||
+               take_value(argc, argv, &i, "--cluster-id", &options->cluster_id) ||
+               take_value(argc, argv, &i, "--tls-dir", &options->tls_dir)) {
+      /* stored */
+    } else if (take_value(argc, argv, &i, "--set", &value)) {
+      if (strchr(value, '=') == NULL || value[0] == '=') usage_error("--set expects KEY=VALUE, not \"%s\"", value);
+      options->sets[options->set_count++] = value;
+    } else if (take_value(argc, argv, &i, "--status-interval-ms", &value)) {
+      options->status_interval_ms = parse_interval_ms(value);
+    } else if (arg[0] == '-') {
+      usage_error("unknown option %s", arg);
+    } else {
+      usage_error("unexpected argument \"%s\"", arg);
+    }
+  }
+}
+
+/* ---- Configuration ---------------------------------------------------------- */
+
+static void set_key(lashup_config_t *cfg, const char *key, const char *value) {
+  char err[512] = "";
+  int rc = lashup_config_set(cfg, key, value, err, sizeof err);
+  if (rc != LASHUP_OK) {
+    fprintf(stderr, "lashupd: %s\n", err[0] != '\0' ? err : lashup_strerror(rc));
+    exit(EXIT_USAGE);
+  }
+}
+
+static void set_tls_files(lashup_config_t *cfg, const char *tls_dir) {
+  char *node_name = NULL;
+  if (lashup_config_get(cfg, "node_name", &node_name) != LASHUP_OK || node_name[0] == '\0') {
+    lashup_free(node_name);
+    usage_error("--tls-dir needs the node name (--name, or node_name in the configuration file)");
+  }
+  static const struct {
+    const char *key;
+    const char *file;
+    const char *suffix;
+  } files[] = {{"tls.ca_file", "ca", ".pem"}, {"tls.cert_file", NULL, ".pem"}, {"tls.key_file", NULL, ".key"}};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    const char *file = files[i].file != NULL ? files[i].file : node_name;
+    size_t len = strlen(tls_dir) + 1 + strlen(file) + strlen(files[i].suffix) + 1;
+    char *path = malloc(len);
+    if (path == NULL) {
+      fputs("lashupd: out of memory\n", stderr);
+      exit(EXIT_RUNTIME_FAILURE);
+    }
+    snprintf(path, len, "%s/%s%s", tls_dir, file, files[i].suffix);
+    set_key(cfg, files[i].key, path);
+    free(path);
+  }
+  lashup_free(node_name);
+}
+
+/* The configuration file first, then the named flags, then --tls-dir (which
+ * needs the node name from either), then every --set in order. */
+static lashup_config_t *build_config(const run_options *options) {
+  lashup_config_t *cfg = NULL;
+  int rc = lashup_config_new(&cfg);
+  if (rc != LASHUP_OK) {
+    fprintf(stderr, "lashupd: %s: %s\n", lashup_strerror(rc), lashup_last_error());
+    exit(EXIT_RUNTIME_FAILURE);
+  }
+  if (options->config_file != NULL) {
+    char err[512] = "";
+    rc = lashup_config_load_file(cfg, options->config_file, err, sizeof err);
+    if (rc != LASHUP_OK) {
+      fprintf(stderr, "lashupd: %s\n", err[0] != '\0' ? err : lashup_strerror(rc));
+      exit(EXIT_USAGE);
+    }
+  }
+  const struct {
+    const char *key;
+    const char *value;
+  } flags[] = {
+      {"node_name", options->node_name},
+      {"listen_address", options->listen_address},
+      {"advertise_address", options->advertise_address},
+      {"contact_nodes", options->contact_nodes},
+      {"data_dir", options->data_dir},
+      {"cluster_id", options->cluster_id},
+  };
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+    if (flags[i].value != NULL) set_key(cfg, flags[i].key, flags[i].value);
+  }
+  if (options->tls_dir != NULL) set_tls_files(cfg, options->tls_dir);
+  for (size_t i = 0; i < options->set_count; i++) {
+    const char *assignment = options->sets[i];
+    size_t key_len = (size_t)(strchr(assignment, '=') - assignment);
+    char *key = strndup(assignment, key_len);
+    if (key == NULL) {
+      fputs("lashupd: out of memory\n", stderr);
+      exit(EXIT_RUNTIME_FAILURE);
+    }
+    set_key(cfg, key, assignment + key_len + 1);
+    free(key);
+  }
+  return cfg;
+}
+
+/* ---- JSON lines --------------------------------------------------------------- */
+
+/* The length of the valid UTF-8 sequence starting at s (NUL-terminated), or 0
+ * when s does not start one (RFC 3629: no overlong forms, no surrogates). */
+static size_t utf8_sequence_length(const unsigned char *s) {
+  unsigned char lead = s[0];
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+    return s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+    return s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
+  }
+  return 0;
+}
+
+/* A JSON string. Bytes that are not UTF-8 are written as \u00XX, so every
+ * line stays valid JSON whatever the names hold. */
+static void put_json_string(const char *text) {
+  const unsigned char *s = (const unsigned char *)text;
+  putchar('"');
+  while (*s != '\0') {
+    size_t len = utf8_sequence_length(s);
+    if (*s == '"' || *s == '\\') {
+      putchar('\\');
+      putchar(*s);
+    } else if (*s == '\n') {
+      fputs("\\n", stdout);
+    } else if (*s == '\t') {
+      fputs("\\t", stdout);
+    } else if (*s < 0x20 || *s == 0x7F || len == 0) {
+      printf("\\u%04x", (unsigned)*s);
+    } else {
+      fwrite(s, 1, len, stdout);
+      s += len;
+      continue;
+    }
+    s++;
+  }
+  putchar('"');
+}
+
+static void begin_line(uint64_t mono_us, const char *event) {
+  printf("{\"mono_us\":%" PRIu64 ",\"event\":\"%s\"", mono_us, event);
+}
+
+static void put_string_field(const char *key, const char *value) {
+  printf(",\"%s\":", key);
+  put_json_string(value);
+}
+
+static void end_line(void) {
+  fputs("}\n", stdout);
+  fflush(stdout);
+}
+
+static const char *reachability_name(int state) {
+  switch (state) {
+    case LASHUP_REACHABLE: return "reachable";
+    case LASHUP_UNREACHABLE: return "unreachable";
+    case LASHUP_LEFT: return "left";
+    default: return "unknown";
+  }
+}
+
+static const char *json_bool(int value) { return value ? "true" : "false"; }
+
+static void print_event(const lashup_event_t *ev) {
+  uint64_t mono_us = lashup_event_time_us(ev);
+  const char *node = lashup_event_node(ev);
+  int type = lashup_event_type(ev);
+  switch (type) {
+    case LASHUP_EVENT_MEMBER_UPDATED:
+      begin_line(mono_us, "member_updated");
+      put_string_field("node", node);
+      printf(",\"incarnation\":%" PRIu64, lashup_event_incarnation(ev));
+      break;
+    case LASHUP_EVENT_MEMBER_REMOVED:
+      begin_line(mono_us, "member_removed");
+      put_string_field("node", node);
+      break;
+    case LASHUP_EVENT_REACHABILITY:
+      begin_line(mono_us, "reachability");
+      put_string_field("node", node);
+      put_string_field("state", reachability_name(lashup_event_state(ev)));
+      break;
+    case LASHUP_EVENT_LINK_REPORT:
+      begin_line(mono_us, "link_report");
+      put_string_field("reporter", node);
+      put_string_field("target", lashup_event_peer(ev));
+      printf(",\"present\":%s", json_bool(lashup_event_state(ev)));
+      break;
+    case LASHUP_EVENT_NEIGHBOR:
+      begin_line(mono_us, "neighbor");
+      put_string_field("node", node);
+      printf(",\"up\":%s", json_bool(lashup_event_state(ev)));
+      break;
+    case LASHUP_EVENT_HEALTH_CHECK:
+      begin_line(mono_us, "health_check");
+      put_string_field("node", node);
+      printf(",\"alive\":%s,\"rtt_us\":%" PRIu64 ",\"request_id\":%" PRIu64, json_bool(lashup_event_state(ev)),
+             lashup_event_rtt_us(ev), lashup_event_request_id(ev));
+      break;
+    default: /* a newer library than this program */
+      begin_line(mono_us, "unknown");
+      printf(",\"type\":%d", type);
+      put_string_field("node", node);
+      break;
+  }
+  end_line();
+}
+
+/* Takes every queued event. Returns LASHUP_ERR_AGAIN when the queue is
+ * empty, or the error that ended the drain (LASHUP_ERR_CLOSED once the node
+ * stopped and its queue is empty). */
+static int drain_events(lashup_node_t *node) {
+  lashup_event_t *ev = NULL;
+  int rc;
+  while ((rc = lashup_node_poll(node, &ev, 0)) == LASHUP_OK) {
+    print_event(ev);
+    lashup_event_destroy(ev);
+  }
+  return rc;
+}
+
+static uint64_t resident_kb(void) {
+  FILE *statm = fopen("/proc/self/statm", "r");
+  if (statm == NULL) return 0;
+  unsigned long size_pages = 0;
+  unsigned long resident_pages = 0;
+  int fields = fscanf(statm, "%lu %lu", &size_pages, &resident_pages);
+  fclose(statm);
+  long page_size = sysconf(_SC_PAGESIZE);
+  if (fields != 2 || page_size <= 0) return 0;
+  return (uint64_t)resident_pages * (uint64_t)page_size / 1024u;
+}
+
+static uint64_t cpu_ms(void) {
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  uint64_t us = (uint64_t)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000u +
+                (uint64_t)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  return us / 1000u;
+}
+
+static void print_status(lashup_node_t *node) {
+  const char *self = lashup_node_name(node);
+  lashup_members_t *members = NULL;
+  int rc = lashup_node_members(node, &members);
+  if (rc != LASHUP_OK) {
+    fprintf(stderr, "lashupd: members: %s: %s\n", lashup_strerror(rc), lashup_last_error());
+    return;
+  }
+  size_t count = lashup_members_count(members);
+  size_t reachable = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (lashup_members_state(members, i) == LASHUP_REACHABLE && strcmp(lashup_members_name(members, i), self) != 0) {
+      reachable++;
+    }
+  }
+  begin_line(monotonic_now_us(), "status");
+  put_string_field("node", self);
+  printf(",\"members\":%zu,\"reachable\":%zu,\"unreachable\":[", count, reachable);
+  const char *separator = "";
+  for (size_t i = 0; i < count; i++) {
+    if (lashup_members_state(members, i) != LASHUP_UNREACHABLE) continue;
+    fputs(separator, stdout);
+    put_json_string(lashup_members_name(members, i));
+    separator = ",";
+  }
+  fputs("],\"link_reports\":[", stdout);
+  separator = "";
+  for (size_t i = 0; i < count; i++) {
+    for (size_t n = 0; n < lashup_members_link_report_count(members, i); n++) {
+      fputs(separator, stdout);
+      putchar('[');
+      put_json_string(lashup_members_name(members, i));
+      putchar(',');
+      put_json_string(lashup_members_link_report(members, i, n));
+      putchar(']');
+      separator = ",";
+    }
+  }
+  lashup_members_destroy(members);
+  printf("],\"rss_kb\":%" PRIu64 ",\"cpu_ms\":%" PRIu64 ",\"stats\":{", resident_kb(), cpu_ms());
+  separator = "";
+  for (size_t i = 0; i < lashup_node_stat_count(); i++) {
+    const char *name = lashup_node_stat_name(i);
+    if (name == NULL) break;
+    uint64_t value = 0;
+    fputs(separator, stdout);
+    put_json_string(name);
+    /* null keeps every name present even if one cannot be read. */
+    if (lashup_node_stat(node, name, &value) == LASHUP_OK) {
+      printf(":%" PRIu64, value);
+    } else {
+      fputs(":null", stdout);
+    }
+    separator = ",";
+  }
+  putchar('}');
+  end_line();
+}
+
+static int print_started(lashup_node_t *node) {
+  char *address = NULL;
+  uint64_t incarnation = 0;
+  int rc = lashup_node_address(node, &address);
+  if (rc == LASHUP_OK) rc = lashup_node_incarnation(node, &incarnation);
+  if (rc != LASHUP_OK) {
+    fprintf(stderr, "lashupd: %s: %s\n", lashup_strerror(rc), lashup_last_error());
+    lashup_free(address);
+    return rc;
+  }
+  begin_line(monotonic_now_us(), "started");
+  put_string_field("node", lashup_node_name(node));
+  put_string_field("address", address);
+  printf(",\"incarnation\":%" PRIu64 ",\"pid\":%ld", incarnation, (long)getpid());
+  end_line();
+  lashup_free(address);
+  return LASHUP_OK;
+}
+
+/* ---- Signals -------------------------------------------------------------- */
+
+/* Self-pipe: the handler (which may run on any thread, the node's included)
+ * writes the signal number; the main loop polls the read end. */
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int signo) {
+  int saved_errno = errno;
+  unsigned char byte = (unsigned char)signo;
+  ssize_t ignored = write(signal_pipe[1], &byte, 1); /* full pipe: a signal is pending already */
+  (void)ignored;
+  errno = saved_errno;
+}
+
+static void install_signal_handlers(void) {
+  if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+    perror("lashupd: pipe2");
+    exit(EXIT_RUNTIME_FAILURE);
+  }
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_signal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  const int handled[] = {SIGTERM, SIGINT, SIGUSR1};
+  for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+    if (sigaction(handled[i], &action, NULL) != 0) {
+      perror("lashupd: sigaction");
+      exit(EXIT_RUNTIME_FAILURE);
+    }
+  }
+  /* A peer closing a TLS connection while the node writes to it must fail
+   * that write, not kill the daemon; so must a closed stdout. */
+  signal(SIGPIPE, SIG_IGN);
+}
+
+/* Reads the pending signals. Returns 1 when one of them asks to stop. */
+static int handle_signals(lashup_node_t *node) {
+  unsigned char signals[64];
+  ssize_t n;
+  int stop = 0;
+  while ((n = read(signal_pipe[0], signals, sizeof signals)) > 0) {
+    for (ssize_t i = 0; i < n; i++) {
+      if (signals[i] == SIGUSR1) {
+        print_status(node);
+      } else {
+        stop = 1;
+      }
+    }
+  }
+  return stop;
+}
+
+/* ---- Run -------------------------------------------------------------------- */
+
+/* Milliseconds from now until deadline_us for poll(), rounded up. */
+static int poll_timeout_ms(uint64_t deadline_us) {
+  uint64_t now = monotonic_now_us();
+  if (deadline_us <= now) return 0;
+  uint64_t ms = (deadline_us - now + 999) / 1000;
+  return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/* Prints events until a stop signal (returns 0) or until the node stops on
+ * its own or polling fails (returns 1). */
+static int event_loop(lashup_node_t *node, long status_interval_ms) {
+  uint64_t interval_us = (uint64_t)status_interval_ms * 1000u;
+  uint64_t next_status_us = monotonic_now_us() + interval_us;
+  for (;;) {
+    struct pollfd fds[2] = {{.fd = signal_pipe[0], .events = POLLIN},
+                            {.fd = lashup_node_event_fd(node), .events = POLLIN}};
+    int timeout_ms = interval_us > 0 ? poll_timeout_ms(next_status_us) : -1;
+    if (poll(fds, 2, timeout_ms) < 0) {
+      if (errno == EINTR) continue;
+      perror("lashupd: poll");
+      return 1;
+    }
+    if (fds[1].revents != 0) {
+      int rc = drain_events(node);
+      if (rc != LASHUP_ERR_AGAIN) {
+        fprintf(stderr, "lashupd: the node stopped: %s: %s\n", lashup_strerror(rc), lashup_last_error());
+        return 1;
+      }
+    }
+    if (fds[0].revents != 0 && handle_signals(node)) return 0;
+    if (interval_us > 0 && monotonic_now_us() >= next_status_us) {
+      print_status(node);
+      next_status_us += interval_us;
+      /* After a stall, the next line comes one interval from now, not in a burst. */
+      uint64_t now = monotonic_now_us();
+      if (next_status_us <= now) next_status_us = now + interval_us;
+    }
+  }
+}
+
+/* Announces the leave, then keeps printing events for kLeaveGraceMs while
+ * the announcement goes out. */
+static void leave_cluster(lashup_node_t *node) {
+  int rc = lashup_node_leave(node);
+  if (rc != LASHUP_OK) {
+    fprintf(stderr, "lashupd: leave: %s: %s\n", lashup_strerror(rc), lashup_last_error());
+    return;
+  }
+  uint64_t deadline_us = monotonic_now_us() + (uint64_t)kLeaveGraceMs * 1000u;
+  int timeout_ms;
+  while ((timeout_ms = poll_timeout_ms(deadline_us)) > 0) {
+    struct pollfd fd = {.fd = lashup_node_event_fd(node), .events = POLLIN};
+    if (poll(&fd, 1, timeout_ms) > 0 && drain_events(node) != LASHUP_ERR_AGAIN) return;
+  }
+}
+
+static int run(const run_options *options) {
+  lashup_config_t *cfg = build_config(options);
+  lashup_node_t *node = NULL;
+  char err[512] = "";
+  int rc = lashup_node_new(&node, cfg, err, sizeof err);
+  lashup_config_destroy(cfg);
+  if (rc != LASHUP_OK) {
+    fprintf(stderr, "lashupd: %s\n", err[0] != '\0' ? err : lashup_strerror(rc));
+    return EXIT_USAGE;
+  }
+  install_signal_handlers();
+  rc = lashup_node_start(node);
+  if (rc != LASHUP_OK) {
+    fprintf(stderr, "lashupd: cannot start: %s: %s\n", lashup_strerror(rc), lashup_last_error());
+    lashup_node_destroy(node);
+    return EXIT_RUNTIME_FAILURE;
+  }
+  int status = EXIT_RUNTIME_FAILURE;
+  if (print_started(node) == LASHUP_OK) {
+    status = event_loop(node, options->status_interval_ms) == 0 ? 0 : EXIT_RUNTIME_FAILURE;
+    if (status == 0 && options->leave_on_exit) leave_cluster(node);
+  }
+  rc = lashup_node_stop(node);
+  if (rc != LASHUP_OK) {
+    fprintf(stderr, "lashupd: stop: %s: %s\n", lashup_strerror(rc), lashup_last_error());
+    status = EXIT_RUNTIME_FAILURE;
+  }
+  drain_events(node); /* what was queued before the stop */
+  begin_line(monotonic_now_us(), "stopped");
+  put_string_field("node", lashup_node_name(node));
+  end_line();
+  lashup_node_destroy(node);
+  return status;
+}
+
+/* ---- ca ---------------------------------------------------------------------- */
+
+static const char *const kReservedNames[] = {"ca"}; /* would overwrite the CA's own files */
+
+/* A certificate name must be a valid node name (the library's rule; it also
+ * keeps '/' out of the file names). */
+static void check_node_name(const char *name) {
+  for (size_t i = 0; i < sizeof kReservedNames / sizeof kReservedNames[0]; i++) {
+    if (strcmp(name, kReservedNames[i]) == 0) usage_error("--name %s: reserved for the CA's own files", name);
+  }
+  lashup_config_t *cfg = NULL;
+  if (lashup_config_new(&cfg) != LASHUP_OK) {
+    fputs("lashupd: out of memory\n", stderr);
+    exit(EXIT_RUNTIME_FAILURE);
+  }
+  set_key(cfg, "node_name", name);
+  lashup_config_destroy(cfg);
+}
+
+static int run_ca(int argc, char **argv) {
+  if (argc < 3) usage_error("ca needs a command: init or issue");
+  if (is_help(argv[2])) {
+    fputs(kUsage, stdout);
+    return 0;
+  }
+  const char *command = argv[2];
+  int init = strcmp(command, "init") == 0;
+  if (!init && strcmp(command, "issue") != 0) usage_error("unknown ca command \"%s\" (init or issue)", command);
+  const char *dir = NULL;
+  int force = 0;
+  const char **names = calloc((size_t)argc, sizeof *names);
+  size_t name_count = 0;
+  if (names == NULL) {
+    fputs("lashupd: out of memory\n", stderr);
+    return EXIT_RUNTIME_FAILURE;
+  }
+  for (int i = 3; i < argc; i++) {
+    const char *name = NULL;
+    if (is_help(argv[i])) {
+      fputs(kUsage, stdout);
+      free(names);
+      return 0;
+    } else if (take_value(argc, argv, &i, "--dir", &dir)) {
+      /* stored */
+    } else if (init && strcmp(argv[i], "--force") == 0) {
+      force = 1;
+    } else if (!init && take_value(argc, argv, &i, "--name", &name)) {
+      check_node_name(name);
+      names[name_count++] = name;
+    } else {
+      usage_error("ca %s: unexpected argument %s", command, argv[i]);
+    }
+  }
+  if (dir == NULL || dir[0] == '\0') usage_error("ca %s needs --dir DIR", command);
+  if (!init && name_count == 0) usage_error("ca issue needs at least one --name NAME");
+
+  char err[512] = "";
+  int status = 0;
+  if (init) {
+    int rc = devca_init(dir, force, err, sizeof err);
+    if (rc != DEVCA_OK) {
+      fprintf(stderr, "lashupd: ca init: %s\n", err);
+      status = rc == DEVCA_ERR_EXISTS ? EXIT_USAGE : EXIT_RUNTIME_FAILURE;
+    }
+  } else {
+    for (size_t i = 0; i < name_count && status == 0; i++) {
+      if (devca_issue(dir, names[i], err, sizeof err) != DEVCA_OK) {
+        fprintf(stderr, "lashupd: ca issue %s: %s\n", names[i], err);
+        status = EXIT_RUNTIME_FAILURE;
+      }
+    }
+  }
+  free(names);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "ca") == 0) return run_ca(argc, argv);
+  int first = argc >= 2 && strcmp(argv[1], "run") == 0 ? 2 : 1;
+  run_options options;
+  parse_run_options(argc, argv, first, &options);
+  int status = run(&options);
+  free(options.sets);
+  return status;
+}
