@@ -504,6 +504,34 @@ static void a_full_event_queue_drops_the_oldest_and_counts_them(void** state) {
   lashup_node_destroy(a);
 }
 
+static void members_that_left_or_failed_are_forgotten_after_expire_after(void** state) {
+  struct node_env* env = *state;
+  lashup_config_t* cfg = node_config(env, "a", 1, NULL);
+  config_set(cfg, "membership.expire_after_ms", "10000"); /* the smallest allowed */
+  lashup_node_t* a = start_node_from(cfg);
+  char contact[256];
+  node_contact(a, contact, sizeof contact);
+  lashup_node_t* b = start_node(env, "b", contact);
+  lashup_node_t* c = start_node(env, "c", contact);
+  lashup_node_t* nodes[] = {a, b, c};
+  wait_for_mesh(nodes, 3);
+  assert_int_equal(lashup_node_leave(b), LASHUP_OK);
+  ASSERT_EVENTUALLY(member_state(a, "b") == LASHUP_LEFT, CONVERGE_MS);
+  assert_int_equal(lashup_node_stop(b), LASHUP_OK);
+  assert_int_equal(lashup_node_stop(c), LASHUP_OK);
+  const int64_t stopped = now_ms();
+  ASSERT_EVENTUALLY(member_state(a, "c") == LASHUP_UNREACHABLE, CONVERGE_MS);
+  lashup_event_t* ev = wait_for_event(a, LASHUP_EVENT_MEMBER_REMOVED, "b", -1, 0, 30000);
+  assert_non_null(ev);
+  lashup_event_destroy(ev);
+  assert_true(now_ms() - stopped >= 9000); /* not before the 10 s were up */
+  ASSERT_EVENTUALLY(member_state(a, "c") == -1, 30000);
+  assert_int_equal(member_state(a, "b"), -1);
+  assert_int_equal(node_stat(a, "members"), 1);
+  assert_int_equal(node_stat(a, "membership.members_expired"), 2);
+  for (int i = 0; i < 3; ++i) lashup_node_destroy(nodes[i]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(three_nodes_list_each_other_as_reachable_members),
@@ -523,6 +551,7 @@ int main(void) {
       cmocka_unit_test(a_stopped_node_is_reported_unreachable_and_not_alive),
       cmocka_unit_test(a_restarted_node_rejoins_with_its_new_incarnation_and_address),
       cmocka_unit_test(a_full_event_queue_drops_the_oldest_and_counts_them),
+      cmocka_unit_test(members_that_left_or_failed_are_forgotten_after_expire_after),
   };
   return cmocka_run_group_tests(tests, node_env_setup, node_env_teardown);
 }
