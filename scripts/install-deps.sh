@@ -8,7 +8,7 @@ packages="
   cmake ninja-build pkg-config clang libclang-rt-14-dev g++ binutils
   libgtest-dev libcmocka-dev abigail-tools
   libevent-dev libssl-dev libdb5.3-dev libdb5.3++-dev openssl
-  iproute2 nftables
+  iproute2 nftables python3 procps
 "
 
 missing=""
