@@ -184,7 +184,11 @@ LASHUP_API int lashup_node_incarnation(const lashup_node_t *node, uint64_t *inca
  * The loop thread queues events (at most events.queue_max; when full the
  * oldest is dropped and counted in the "events.dropped" stat). The queue is
  * pulled with lashup_node_poll. lashup_node_event_fd is readable while the
- * queue is not empty (level-triggered: drain until LASHUP_ERR_AGAIN). */
+ * queue is not empty (level-triggered: drain until LASHUP_ERR_AGAIN).
+ *
+ * Thread safety: any number of threads may poll one node; each event goes to
+ * one of them. An event is immutable: its accessors may be called from any
+ * thread, and lashup_event_destroy once, when no thread reads it any more. */
 
 typedef struct lashup_event lashup_event_t;
 
@@ -246,7 +250,9 @@ LASHUP_API void lashup_event_destroy(lashup_event_t *ev);
  *
  * A lashup_members_t is an immutable copy of this node's view of the
  * cluster at one moment, sorted by name, this node included. It may be read
- * from any number of threads and outlives the node. */
+ * from any number of threads at once and outlives the node. Destroy it once,
+ * when no thread reads it any more. Strings and bytes it returns live as long
+ * as the snapshot. Route trees follow the same rules. */
 
 typedef struct lashup_members lashup_members_t;
 
