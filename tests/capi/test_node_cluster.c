@@ -532,6 +532,37 @@ static void members_that_left_or_failed_are_forgotten_after_expire_after(void** 
   for (int i = 0; i < 3; ++i) lashup_node_destroy(nodes[i]);
 }
 
+static int left_or_unreachable(lashup_node_t* node, const char* name) {
+  const int state = member_state(node, name);
+  return state == LASHUP_LEFT || state == LASHUP_UNREACHABLE;
+}
+
+/* The header: "Stop the node afterwards; the announcement is sent at once."
+ * An application that leaves and stops right away (a shutdown handler) must
+ * still be seen as LEFT. Over one connection the announcement arrives before
+ * the connection's end, so the first state the other node shows decides. */
+static void leave_then_stop_at_once_is_still_seen_as_left(void** state) {
+  struct node_env* env = *state;
+  lashup_node_t* a = start_node(env, "a", NULL);
+  char contact[256];
+  node_contact(a, contact, sizeof contact);
+  int lost = 0;
+  for (int round = 0; round < 20; ++round) {
+    char name[16];
+    snprintf(name, sizeof name, "leaver-%d", round);
+    lashup_node_t* b = start_node(env, name, contact);
+    lashup_node_t* nodes[] = {a, b};
+    wait_for_mesh(nodes, 2);
+    assert_int_equal(lashup_node_leave(b), LASHUP_OK);
+    assert_int_equal(lashup_node_stop(b), LASHUP_OK);
+    ASSERT_EVENTUALLY(left_or_unreachable(a, name), CONVERGE_MS);
+    lost += member_state(a, name) != LASHUP_LEFT;
+    lashup_node_destroy(b);
+  }
+  if (lost > 0) fail_msg("%d of 20 nodes that left and stopped at once were seen unreachable, not left", lost);
+  lashup_node_destroy(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(three_nodes_list_each_other_as_reachable_members),
@@ -543,6 +574,7 @@ int main(void) {
       cmocka_unit_test(a_health_check_of_an_unknown_name_answers_not_alive),
       cmocka_unit_test(every_listed_stat_is_readable_by_name),
       cmocka_unit_test(a_node_that_leaves_is_marked_left_not_unreachable),
+      cmocka_unit_test(leave_then_stop_at_once_is_still_seen_as_left),
       cmocka_unit_test(the_event_fd_is_readable_while_events_are_queued),
       cmocka_unit_test(joining_nodes_are_reported_as_neighbours_and_members),
       cmocka_unit_test(a_plaintext_pair_joins_and_warns_at_start),
