@@ -346,6 +346,43 @@ static void poll_waits_for_its_timeout_and_then_says_again(void** state) {
   lashup_node_destroy(node);
 }
 
+struct reentrant_call {
+  atomic_int called;
+  atomic_int finished;
+  atomic_int rc;
+  atomic_long elapsed_ms;
+};
+
+static void set_metadata_from_the_callback(lashup_node_t* node, void* userdata) {
+  struct reentrant_call* call = userdata;
+  if (atomic_exchange(&call->called, 1)) return;
+  const int64_t before = now_ms();
+  atomic_store(&call->rc, lashup_node_set_metadata(node, "from the callback", 17));
+  atomic_store(&call->elapsed_ms, (long)(now_ms() - before));
+  atomic_store(&call->finished, 1);
+}
+
+/* The header forbids only destroy and stop in the callback, and asks it to
+ * return quickly. set_metadata (and leave) wait for the loop thread, which
+ * is the caller here: whatever they answer, they must not stall the loop. */
+static void set_metadata_called_from_the_event_callback_does_not_stall_the_loop(void** state) {
+  struct reentrant_call* call = calloc(1, sizeof *call);
+  assert_non_null(call);
+  lashup_node_t* node = new_node(*state, "a");
+  assert_int_equal(lashup_node_set_event_cb(node, set_metadata_from_the_callback, call), LASHUP_OK);
+  assert_int_equal(lashup_node_start(node), LASHUP_OK);
+  uint64_t id = 0;
+  assert_int_equal(lashup_node_health_check(node, "nobody", &id), LASHUP_OK); /* an event at once */
+  ASSERT_EVENTUALLY(atomic_load(&call->finished), CONVERGE_MS);
+  assert_int_equal(lashup_node_set_metadata(node, "after", 5), LASHUP_OK);
+  if (atomic_load(&call->elapsed_ms) > 1000 || atomic_load(&call->rc) == LASHUP_ERR_INTERNAL) {
+    fail_msg("set_metadata in the callback took %ld ms and gave %s", atomic_load(&call->elapsed_ms),
+             lashup_strerror(atomic_load(&call->rc)));
+  }
+  lashup_node_destroy(node);
+  free(call);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(start_twice_is_a_state_error_and_stop_is_idempotent),
@@ -363,6 +400,7 @@ int main(void) {
       cmocka_unit_test(a_poll_waiting_forever_returns_closed_when_another_thread_stops_the_node),
       cmocka_unit_test(the_event_callback_runs_on_the_loop_thread_and_never_after_destroy),
       cmocka_unit_test(set_event_cb_before_start_accepts_null_to_remove_it),
+      cmocka_unit_test(set_metadata_called_from_the_event_callback_does_not_stall_the_loop),
   };
   return cmocka_run_group_tests(tests, node_env_setup, node_env_teardown);
 }
