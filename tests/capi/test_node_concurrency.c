@@ -291,6 +291,51 @@ static void stops_from_many_threads_at_once_all_succeed_and_wake_every_poller(vo
   lashup_node_destroy(node);
 }
 
+/* ---- commands racing stop ---------------------------------------------------- */
+
+struct closing_commander {
+  lashup_node_t* node;
+  atomic_long iterations;
+  atomic_int finished;
+  struct verdict verdict;
+};
+
+/* Issues commands until the node says CLOSED to both kinds. */
+static void* command_until_closed(void* arg) {
+  struct closing_commander* c = arg;
+  for (;;) {
+    const int written = lashup_node_set_metadata(c->node, "racing", 6);
+    uint64_t id = 0;
+    const int checked = lashup_node_health_check(c->node, "nobody", &id);
+    if (written != LASHUP_OK && written != LASHUP_ERR_CLOSED) record_error(&c->verdict, "set_metadata", written);
+    if (checked != LASHUP_OK && checked != LASHUP_ERR_CLOSED && checked != LASHUP_ERR_AGAIN) {
+      record_error(&c->verdict, "health_check", checked);
+    }
+    atomic_fetch_add(&c->iterations, 1);
+    if (written == LASHUP_ERR_CLOSED && checked == LASHUP_ERR_CLOSED) break;
+  }
+  atomic_store(&c->finished, 1);
+  return NULL;
+}
+
+static void commands_racing_a_stop_answer_ok_or_closed(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  struct closing_commander commanders[4];
+  pthread_t threads[4];
+  for (int i = 0; i < 4; ++i) {
+    commanders[i] = (struct closing_commander){.node = node};
+    assert_int_equal(pthread_create(&threads[i], NULL, command_until_closed, &commanders[i]), 0);
+  }
+  for (int i = 0; i < 4; ++i) ASSERT_EVENTUALLY(atomic_load(&commanders[i].iterations) >= 20, CONVERGE_MS);
+  assert_int_equal(lashup_node_stop(node), LASHUP_OK);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EVENTUALLY(atomic_load(&commanders[i].finished), CONVERGE_MS);
+    assert_int_equal(pthread_join(threads[i], NULL), 0);
+    if (commanders[i].verdict.error[0] != '\0') fail_msg("commander %d: %s", i, commanders[i].verdict.error);
+  }
+  lashup_node_destroy(node);
+}
+
 /* ---- snapshots and events outlive the node --------------------------------------- */
 
 struct snapshot_reader {
@@ -402,6 +447,7 @@ int main(void) {
       cmocka_unit_test(readers_see_whole_snapshots_while_nodes_join_and_one_stops),
       cmocka_unit_test(health_checks_from_many_threads_get_distinct_ids_and_each_an_answer),
       cmocka_unit_test(stops_from_many_threads_at_once_all_succeed_and_wake_every_poller),
+      cmocka_unit_test(commands_racing_a_stop_answer_ok_or_closed),
       cmocka_unit_test(snapshots_and_events_stay_valid_after_the_node_is_destroyed),
   };
   return cmocka_run_group_tests(tests, node_env_setup, node_env_teardown);
