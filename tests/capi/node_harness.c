@@ -67,7 +67,7 @@ void node_env_data_dir(struct node_env* env, const char* name, char* out, size_t
 
 struct test_tls_files node_env_certificate(struct node_env* env, const char* name) {
   struct test_tls_files files;
-  assert_int_equal(test_pki_issue(&env->pki, name, name, 0, &files), 0);
+  assert_int_equal(test_pki_issue(&env->pki, name, 0, &files), 0);
   return files;
 }
 

@@ -158,7 +158,7 @@ static void a_key_that_does_not_match_the_certificate_is_a_tls_error(void** stat
 static void a_certificate_of_another_ca_is_a_tls_error(void** state) {
   struct node_env* env = *state;
   struct test_tls_files foreign;
-  assert_int_equal(test_pki_issue(&env->pki, "a-foreign", "a", 1, &foreign), 0);
+  assert_int_equal(test_pki_issue(&env->pki, "a", 1, &foreign), 0);
   lashup_config_t* cfg = node_config(env, "a", 1, NULL);
   config_set(cfg, "tls.cert_file", foreign.cert_file);
   config_set(cfg, "tls.key_file", foreign.key_file);
