@@ -559,8 +559,8 @@ static void leave_then_stop_at_once_is_still_seen_as_left(void** state) {
     lost += member_state(a, name) != LASHUP_LEFT;
     lashup_node_destroy(b);
   }
-  if (lost > 0) fail_msg("%d of 20 nodes that left and stopped at once were seen unreachable, not left", lost);
   lashup_node_destroy(a);
+  if (lost > 0) fail_msg("%d of 20 nodes that left and stopped at once were seen unreachable, not left", lost);
 }
 
 int main(void) {
