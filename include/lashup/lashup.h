@@ -139,8 +139,9 @@ typedef struct lashup_node lashup_node_t;
 
 /* Creates a node from a configuration (copied; cfg may be destroyed after
  * this returns) and checks what a running node needs beyond single keys:
- * node_name, data_dir, the TLS files when tls is on, contact nodes given as
- * name@host:port, an advertise_address when listen_address is a wildcard.
+ * node_name, data_dir, the TLS files when tls is on, an advertise_address
+ * when listen_address is a wildcard. Contact nodes are name@host:port or
+ * host:port (the handshake then tells the name).
  * No thread, socket or file is opened yet. On failure stores NULL in *out,
  * returns LASHUP_ERR_INVALID (or another code) and writes the reason into
  * errbuf as lashup_config_set does. */
@@ -155,9 +156,10 @@ LASHUP_API int lashup_node_new(lashup_node_t **out, const lashup_config_t *cfg, 
  * runs at most once: after stop, create a new one. */
 LASHUP_API int lashup_node_start(lashup_node_t *node);
 
-/* Stops the loop thread and closes every connection and the store. Peers
- * see the connections close and mark this node unreachable (use
- * lashup_node_leave first to be forgotten instead). A poll waiting in
+/* Stops the loop thread and closes every connection and the store. What is
+ * queued to peers is flushed first (for at most 500 ms). Peers see the
+ * connections close and mark this node unreachable (call lashup_node_leave
+ * first to be marked left instead). A poll waiting in
  * another thread returns LASHUP_ERR_CLOSED once the queued events are
  * drained. Idempotent; LASHUP_OK also when never started. */
 LASHUP_API int lashup_node_stop(lashup_node_t *node);
@@ -221,7 +223,8 @@ LASHUP_API int lashup_node_poll(lashup_node_t *node, lashup_event_t **out, int t
 
 /* Called on the loop thread after events were queued (a signal to drain the
  * queue, not the event itself). It must return quickly and must not call
- * lashup_node_destroy or lashup_node_stop. Set it before start (otherwise
+ * lashup_node_destroy or lashup_node_stop; other calls on the node are
+ * allowed (set_metadata and leave then run at once on the loop thread). Set it before start (otherwise
  * LASHUP_ERR_STATE); NULL removes it. */
 typedef void (*lashup_event_cb)(lashup_node_t *node, void *userdata);
 LASHUP_API int lashup_node_set_event_cb(lashup_node_t *node, lashup_event_cb cb, void *userdata);
@@ -323,8 +326,8 @@ LASHUP_API int lashup_node_health_check(lashup_node_t *node, const char *name, u
 LASHUP_API int lashup_node_set_metadata(lashup_node_t *node, const void *data, size_t len);
 
 /* Announces a graceful leave: the others mark this node LASHUP_LEFT instead
- * of unreachable and forget it. Stop the node afterwards; the announcement
- * is sent at once. */
+ * of unreachable and forget it. Stop the node afterwards (lashup_node_stop
+ * flushes the announcement before closing the connections). */
 LASHUP_API int lashup_node_leave(lashup_node_t *node);
 
 /* ---- Stats -------------------------------------------------------------------

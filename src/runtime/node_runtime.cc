@@ -27,6 +27,8 @@ bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == 
 constexpr Duration kCheckpointInterval = std::chrono::seconds(30);
 // How long a snapshot may go unrefreshed (last-heard ages, counters).
 constexpr timeval kHousekeepingPeriod{1, 0};
+// How long stop() lets queued messages drain while connections close.
+constexpr Duration kShutdownGrace = std::chrono::milliseconds(500);
 
 uint64_t monotonic_us() {
   return static_cast<uint64_t>(
@@ -155,8 +157,9 @@ Status NodeRuntime::start() {
   publish_event_ = event_new(base_, -1, 0, &NodeRuntime::on_publish, this);
   deferred_event_ = event_new(base_, -1, 0, &NodeRuntime::on_deferred_downs, this);
   housekeeping_event_ = event_new(base_, -1, EV_PERSIST, &NodeRuntime::on_housekeeping, this);
+  quiesce_event_ = evtimer_new(base_, &NodeRuntime::on_quiesce_check, this);
   if (timer_ == nullptr || command_event_ == nullptr || publish_event_ == nullptr || deferred_event_ == nullptr ||
-      housekeeping_event_ == nullptr || event_add(command_event_, nullptr) != 0 ||
+      housekeeping_event_ == nullptr || quiesce_event_ == nullptr || event_add(command_event_, nullptr) != 0 ||
       event_add(housekeeping_event_, &kHousekeepingPeriod) != 0) {
     return Status::io("cannot register loop events");
   }
@@ -181,6 +184,10 @@ void NodeRuntime::run_loop() {
   sigemptyset(&pipe);
   sigaddset(&pipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+  loop_id_ = std::this_thread::get_id();
+  // Events queued by start() (before this thread existed) are signalled here,
+  // so the callback only ever runs on this thread.
+  if (event_callback_ && events_.size() > 0) event_callback_();
   while (running_.load()) event_base_loop(base_, 0);
 }
 
@@ -188,8 +195,10 @@ void NodeRuntime::stop() {
   if (running_.exchange(false)) {
     // The loop stops itself when it sees running_ false after draining
     // commands (event_base_loop clears a break requested before it starts,
-    // so a break from here could be lost). A no-op command wakes it; if the
-    // queue is full, it is readable already.
+    // so a break from here could be lost): it closes every connection
+    // gracefully, so what is queued (a leave announcement) still leaves,
+    // and breaks once they are closed or kShutdownGrace has passed. A no-op
+    // command wakes it; if the queue is full, it is readable already.
     commands_.push([](Time, NodeCore&) { return Actions{}; });
     if (loop_.joinable()) loop_.join();
   }
@@ -199,7 +208,7 @@ void NodeRuntime::stop() {
   while (commands_.pop(std::chrono::milliseconds(0))) {
   }
   transport_.reset();  // no transport callback after this
-  for (event** e : {&timer_, &command_event_, &publish_event_, &deferred_event_, &housekeeping_event_}) {
+  for (event** e : {&timer_, &command_event_, &publish_event_, &deferred_event_, &housekeeping_event_, &quiesce_event_}) {
     if (*e != nullptr) event_free(*e);
     *e = nullptr;
   }
@@ -220,6 +229,15 @@ Status NodeRuntime::post(Command command) {
 }
 
 Status NodeRuntime::run(std::function<Actions(Time, NodeCore&, Status&)> command) {
+  if (std::this_thread::get_id() == loop_id_.load()) {
+    // From the event callback, on the loop thread: waiting for the loop
+    // would wait for ourselves. Run it here.
+    if (!running_) return Status::closed("the node is not running");
+    Status result;
+    execute(command(now(), *core_, result));
+    publish();
+    return result;
+  }
   auto promise = std::make_shared<std::promise<Status>>();
   auto future = promise->get_future();
   Status posted = post([this, command = std::move(command), promise](Time now, NodeCore& core) {
@@ -241,6 +259,7 @@ Status NodeRuntime::run(std::function<Actions(Time, NodeCore&, Status&)> command
 }
 
 void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::string& address) {
+  if (quiescing_) return;
   dialling_.erase(peer);
   backoff_.erase(peer);
   execute(core_->on_connection(now(), peer, true));
@@ -267,6 +286,7 @@ void NodeRuntime::dial_unnamed_contacts() {
 }
 
 void NodeRuntime::on_peer_down(const std::string& peer) {
+  if (quiescing_) return;
   if (dialling_.erase(peer) > 0) {
     // Our attempt failed: space the next ones out (jittered exponential).
     Backoff& b = backoff_[peer];
@@ -280,6 +300,7 @@ void NodeRuntime::on_peer_down(const std::string& peer) {
 }
 
 void NodeRuntime::on_message(const std::string& peer, std::span<const uint8_t> message) {
+  if (quiescing_) return;
   execute(core_->on_message(now(), peer, message));
 }
 
@@ -301,6 +322,7 @@ void NodeRuntime::connect(const NodeName& peer, const std::string& address) {
 
 void NodeRuntime::on_deferred_downs(int, short, void* self) {
   auto* runtime = static_cast<NodeRuntime*>(self);
+  if (runtime->quiescing_) return;
   std::vector<NodeName> downs;
   downs.swap(runtime->deferred_downs_);
   std::sort(downs.begin(), downs.end());
@@ -313,6 +335,7 @@ void NodeRuntime::on_deferred_downs(int, short, void* self) {
 void NodeRuntime::on_timer(int, short, void* self) {
   auto* runtime = static_cast<NodeRuntime*>(self);
   runtime->timer_at_.reset();
+  if (runtime->quiescing_) return;
   runtime->execute(runtime->core_->on_tick(runtime->now()));
 }
 
@@ -321,7 +344,26 @@ void NodeRuntime::on_commands(int, short, void* self) {
   while (auto command = runtime->commands_.pop(std::chrono::milliseconds(0))) {
     runtime->execute((*command)(runtime->now(), *runtime->core_));
   }
-  if (!runtime->running_.load()) event_base_loopbreak(runtime->base_);
+  if (!runtime->running_.load()) runtime->quiesce();
+}
+
+void NodeRuntime::quiesce() {
+  if (quiescing_) return;
+  quiescing_ = true;
+  evtimer_del(timer_);
+  transport_->shut_down();
+  quiesce_deadline_ = now() + kShutdownGrace;
+  on_quiesce_check(-1, 0, this);
+}
+
+void NodeRuntime::on_quiesce_check(int, short, void* self) {
+  auto* runtime = static_cast<NodeRuntime*>(self);
+  if (runtime->transport_->connection_count() == 0 || runtime->now() >= runtime->quiesce_deadline_) {
+    event_base_loopbreak(runtime->base_);
+    return;
+  }
+  const timeval every{0, 5000};
+  event_add(runtime->quiesce_event_, &every);
 }
 
 void NodeRuntime::on_publish(int, short, void* self) {
@@ -339,6 +381,7 @@ void NodeRuntime::request_publish() {
 void NodeRuntime::on_housekeeping(int, short, void* self) { static_cast<NodeRuntime*>(self)->housekeeping(); }
 
 void NodeRuntime::housekeeping() {
+  if (quiescing_) return;
   const Time t = now();
   if (t >= next_checkpoint_at_) {
     next_checkpoint_at_ = t + kCheckpointInterval;
@@ -457,11 +500,19 @@ void NodeRuntime::execute(Actions actions) {
       queued = true;
     }
   }
-  if (queued && event_callback_) event_callback_();
-  if (actions.wake_at) arm_timer(*actions.wake_at);
+  if (actions.wake_at && !quiescing_) arm_timer(*actions.wake_at);
   // The core thought these were connected: tell it they are not.
   for (const auto& peer : lost) {
-    if (!transport_->is_connected(peer)) execute(core_->on_connection(now(), peer, false));
+    if (!transport_->is_connected(peer) && !quiescing_) execute(core_->on_connection(now(), peer, false));
+  }
+  // Last, so a callback that calls back into the node (set_metadata, leave)
+  // finds this batch complete.
+  if (queued && event_callback_ && !in_callback_ && std::this_thread::get_id() == loop_id_.load()) {
+    // Not re-entered: events a call from the callback queues are signalled
+    // after it returns, by the next batch.
+    in_callback_ = true;
+    event_callback_();
+    in_callback_ = false;
   }
 }
 

@@ -122,6 +122,8 @@ class NodeRuntime final : TransportListener {
   void publish();
   void request_publish();
   void housekeeping();
+  void quiesce();
+  static void on_quiesce_check(int, short, void* self);
   static void on_timer(int, short, void* self);
   static void on_commands(int, short, void* self);
   static void on_publish(int, short, void* self);
@@ -141,6 +143,11 @@ class NodeRuntime final : TransportListener {
   event* publish_event_ = nullptr;
   event* housekeeping_event_ = nullptr;
   event* deferred_event_ = nullptr;
+  event* quiesce_event_ = nullptr;
+  bool quiescing_ = false;
+  bool in_callback_ = false;  // stopping: connections closing, no more input to the core
+  Time quiesce_deadline_{0};
+  std::atomic<std::thread::id> loop_id_{};
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<NodeCore> core_;
   std::optional<Time> timer_at_;

@@ -74,6 +74,7 @@ class Transport::Impl {
   void connect(const std::string& name, const std::string& address);
   bool send(const std::string& peer, std::span<const uint8_t> message);
   void disconnect(const std::string& peer);
+  void shut_down();
   bool is_connected(const std::string& peer) const { return current_.count(peer) != 0; }
   size_t connection_count() const { return connections_.size(); }
   const std::string& bound_address() const { return bound_address_; }
@@ -512,6 +513,17 @@ void Transport::Impl::disconnect(const std::string& peer) {
   for (Connection* c : opening) destroy(c);
 }
 
+void Transport::Impl::shut_down() {
+  if (acceptor_ != nullptr) evconnlistener_disable(acceptor_);
+  std::vector<Connection*> open, others;
+  for (const auto& [raw, c] : connections_) {
+    if (c->dead() || c->phase == Phase::closing) continue;
+    (c->phase == Phase::established || c->phase == Phase::superseded ? open : others).push_back(raw);
+  }
+  for (Connection* c : open) begin_graceful_close(c);
+  for (Connection* c : others) destroy(c);
+}
+
 void Transport::Impl::destroy(Connection* c) {
   if (c->dead()) return;
   if (c->phase == Phase::established) current_.erase(c->peer_name);
@@ -561,6 +573,7 @@ std::string Transport::bound_address() const { return impl_->bound_address(); }
 void Transport::connect(const std::string& name, const std::string& address) { impl_->connect(name, address); }
 bool Transport::send(const std::string& peer, std::span<const uint8_t> message) { return impl_->send(peer, message); }
 void Transport::disconnect(const std::string& peer) { impl_->disconnect(peer); }
+void Transport::shut_down() { impl_->shut_down(); }
 bool Transport::is_connected(const std::string& peer) const { return impl_->is_connected(peer); }
 size_t Transport::connection_count() const { return impl_->connection_count(); }
 const TransportStats& Transport::stats() const { return impl_->stats(); }

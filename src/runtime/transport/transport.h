@@ -114,6 +114,12 @@ class Transport {
   // peer sees the connection close.
   void disconnect(const std::string& peer);
 
+  // Stops accepting, closes every established connection gracefully (what is
+  // queued is flushed first; the peers see the connections close) and drops
+  // attempts still opening. No callback for any of these. connection_count()
+  // reaches 0 once the peers have acknowledged the closes.
+  void shut_down();
+
   bool is_connected(const std::string& peer) const;
   // Open sockets of every kind (diagnostics and tests).
   size_t connection_count() const;
