@@ -87,7 +87,10 @@ NodeRuntime::NodeRuntime(const config::Config& config)
 NodeRuntime::~NodeRuntime() { stop(); }
 
 Time NodeRuntime::now() const {
-  return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - epoch_);
+  // Never backwards, also after on_timer advanced it to a timer's time.
+  const Time real = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - epoch_);
+  last_now_ = std::max(last_now_, real);
+  return last_now_;
 }
 
 Status NodeRuntime::start() {
@@ -164,6 +167,15 @@ Status NodeRuntime::start() {
     return Status::io("cannot register loop events");
   }
 
+  // Probe rounds aligned to the wall clock: nodes whose clocks agree probe
+  // at the same instants, so their messages arrive in bursts (fewer wakeups).
+  {
+    const int64_t interval = std::max<int64_t>(node_config_.detector.probe_interval.count(), 1);
+    const int64_t wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+    node_config_.detector.round_offset = Duration(((wall_us - now().count()) % interval + interval) % interval);
+  }
   NodeCore::PersistedState state(persisted->begin(), persisted->end());
   core_ = std::make_unique<NodeCore>(node_config_, incarnation_, state, std::random_device{}());
   next_checkpoint_at_ = now() + kCheckpointInterval;
@@ -334,6 +346,10 @@ void NodeRuntime::on_deferred_downs(int, short, void* self) {
 
 void NodeRuntime::on_timer(int, short, void* self) {
   auto* runtime = static_cast<NodeRuntime*>(self);
+  // libevent may fire a timer up to a millisecond early (it reads a coarse
+  // clock); the core, seeing a time before what it asked for, would do
+  // nothing and ask again. It gets at least the time it asked for.
+  runtime->last_now_ = std::max(runtime->last_now_, runtime->timer_at_.value_or(Time{0}));
   runtime->timer_at_.reset();
   if (runtime->quiescing_) return;
   runtime->execute(runtime->core_->on_tick(runtime->now()));

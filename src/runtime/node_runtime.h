@@ -135,6 +135,7 @@ class NodeRuntime final : TransportListener {
   std::string advertised_;
   Incarnation incarnation_ = 0;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
+  mutable Time last_now_{0};  // loop thread (and start) only
 
   std::unique_ptr<storage::Store> store_;
   event_base* base_ = nullptr;

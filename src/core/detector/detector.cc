@@ -133,7 +133,7 @@ void Detector::tick(Time now, Actions& out) {
       n.probe_in_flight = true;
       n.recent_sequences.push_back(sequence);
       if (n.recent_sequences.size() > kRecentSequencesMax) n.recent_sequences.pop_front();
-      n.next_probe_at = now + random_.jittered(config_.probe_interval, 0.1);
+      n.next_probe_at = next_round(now);
     }
     // While a probe is in flight its deadline (below) is the next wake-up;
     // the next probe goes out once it is answered or timed out.
@@ -155,6 +155,13 @@ void Detector::tick(Time now, Actions& out) {
     out.wake_no_later_than(report.next_recheck_at);
   }
   for (const auto& [sequence, o] : outstanding_) out.wake_no_later_than(o.deadline);
+}
+
+Time Detector::next_round(Time now) const {
+  const int64_t interval = std::max<int64_t>(config_.probe_interval.count(), 1);
+  const int64_t shifted = now.count() + config_.round_offset.count();
+  const int64_t into = ((shifted % interval) + interval) % interval;
+  return now + Duration(interval - into);
 }
 
 bool Detector::has_link_report(const NodeName& target) const { return link_reports_.count(target) > 0; }

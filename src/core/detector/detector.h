@@ -31,7 +31,14 @@
 namespace lashup {
 
 struct DetectorConfig {
+  // Neighbours are probed in rounds, all at once, at the times t with
+  // (t + round_offset) a multiple of probe_interval. Hosts whose clocks
+  // agree (NTP, or one machine) pass the offset that aligns rounds to their
+  // common clock: every node's pings, pongs and timer then fall in one short
+  // burst per round, and a node wakes a few times per round instead of once
+  // per message (see docs/ARCHITECTURE.md).
   Duration probe_interval = 100ms;
+  Duration round_offset{0};
   Duration probe_timeout_min = 150ms;
   Duration probe_timeout_max = 2000ms;
   size_t rtt_history = 16;
@@ -128,6 +135,8 @@ class Detector {
     Time next_recheck_at{0};
   };
 
+  // The first round boundary after `now`.
+  Time next_round(Time now) const;
   uint64_t send_ping(Time now, const wire::PeerRef& target, Purpose purpose, Duration timeout, Actions& out,
                      NodeName requester = {}, uint64_t request_id = 0);
   void on_pong(Time now, const NodeName& from, uint64_t sequence, int64_t sent_at_us, Actions& out);

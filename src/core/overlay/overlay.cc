@@ -222,6 +222,7 @@ void Overlay::on_disconnect(Time now, const NodeName& from, Actions& out) {
   connections_.pin(from, false);
   add_passive(peer);
   listener_.on_neighbor_down(now, from, NeighborDownReason::disconnected, out);
+  out.wake_no_later_than(std::max(now, next_fill_at_));  // refill on the usual pace
 }
 
 void Overlay::on_shuffle(Time now, const NodeName& from, wire::Shuffle m, Actions& out) {
@@ -282,7 +283,9 @@ void Overlay::tick(Time now, Actions& out) {
     next_shuffle_at_ = now + random_.jittered(filling ? config_.shuffle_interval / 4 : config_.shuffle_interval, 0.5);
   }
   if (!joined_ && active_.empty()) out.wake_no_later_than(next_join_at_);
-  out.wake_no_later_than(next_fill_at_);
+  // A full active view needs no refill: no wake-up for it (a removal asks
+  // for one at once).
+  if (active_.size() < config_.active_view_size) out.wake_no_later_than(next_fill_at_);
   out.wake_no_later_than(next_shuffle_at_);
   for (const auto& [name, pending] : pending_neighbors_) out.wake_no_later_than(pending.deadline);
 }
