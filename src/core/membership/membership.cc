@@ -650,7 +650,12 @@ void Membership::report_changes(Time now, Actions& out) {
     const Reachability state =
         m.left ? Reachability::left : tree.reachable(id) ? Reachability::reachable : Reachability::unreachable;
     if (state == Reachability::reachable) ++reachable_count;
-    if (reported_[id] != state) {
+    if (reported_[id] == kNotReported && state == Reachability::unreachable) {
+      // A member first heard of before the records that link it into the
+      // graph (every join looks like this for a moment): not a change from
+      // anything the application was told. Reachable comes when it links.
+      reported_[id] = state;
+    } else if (reported_[id] != state) {
       reported_[id] = state;
       out.emit(ReachabilityChanged{m.name, state});
     }

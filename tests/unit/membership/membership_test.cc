@@ -178,6 +178,20 @@ TEST_F(MembershipTest, reachability_follows_the_graph_and_is_reported_once_per_c
   EXPECT_TRUE(events<ReachabilityChanged>(third).size() == 1u);  // only b is new
 }
 
+TEST_F(MembershipTest, a_member_heard_of_before_it_links_in_is_not_reported_unreachable) {
+  // x's record arrives before anyone lists it: known, not reachable, and no
+  // event (it was never reachable); reachable is reported once it links.
+  Actions first = receive("a", {record("a", 1, {"me"}), record("x", 1, {"a"})});
+  EXPECT_FALSE(membership_->reachable("x"));
+  for (const auto& change : events<ReachabilityChanged>(first)) EXPECT_NE(change.name, "x");
+  now_ += 1s;
+  Actions second = receive("a", {record("a", 2, {"me", "x"})});
+  auto changes = events<ReachabilityChanged>(second);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].name, "x");
+  EXPECT_EQ(changes[0].state, Reachability::reachable);
+}
+
 TEST_F(MembershipTest, dropping_a_neighbour_triggers_the_cascade_hook) {
   receive("a", {record("a", 1, {"me", "b"})});
   receive("a", {record("a", 2, {"me"})});
