@@ -250,24 +250,16 @@ Status NodeRuntime::run(std::function<Actions(Time, NodeCore&, Status&)> command
     publish();
     return result;
   }
-  auto promise = std::make_shared<std::promise<Status>>();
-  auto future = promise->get_future();
-  Status posted = post([this, command = std::move(command), promise](Time now, NodeCore& core) {
-    Status result;
-    execute(command(now, core, result));
+  struct Answer {
+    Status status;
+  };
+  Result<Answer> answer = ask<Answer>([this, command = std::move(command)](Time now, NodeCore& core) {
+    Answer a;
+    execute(command(now, core, a.status));
     publish();
-    promise->set_value(result);
-    return Actions{};
+    return a;
   });
-  if (!posted) return posted;
-  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-    return Status::internal("the loop thread did not answer within 10 s");
-  }
-  try {
-    return future.get();
-  } catch (const std::future_error&) {
-    return Status::closed("the node stopped before the command ran");
-  }
+  return answer ? answer->status : answer.status();
 }
 
 void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::string& address) {
