@@ -553,6 +553,7 @@ void Membership::release(MemberId id) {
   ids_.erase(members_[id].name);
   graph_.set_edges(id, {});
   members_[id] = Member{};
+  if (id < ever_reachable_.size()) ever_reachable_[id] = false;
   if (id < reported_.size()) reported_[id] = kNotReported;
   if (id < reported_distance_.size()) reported_distance_[id] = kUnreachable;
   free_ids_.push_back(id);
@@ -617,6 +618,10 @@ const RouteTree& Membership::own_tree() const {
   if (own_tree_version_ != graph_.version() || own_tree_.distance.size() != graph_.size()) {
     own_tree_ = graph_.bfs(self_id_, excluded());
     own_tree_version_ = graph_.version();
+    ever_reachable_.resize(own_tree_.distance.size(), false);
+    for (MemberId id = 0; id < own_tree_.distance.size(); ++id) {
+      if (own_tree_.reachable(id)) ever_reachable_[id] = true;
+    }
   }
   return own_tree_;
 }
@@ -650,10 +655,12 @@ void Membership::report_changes(Time now, Actions& out) {
     const Reachability state =
         m.left ? Reachability::left : tree.reachable(id) ? Reachability::reachable : Reachability::unreachable;
     if (state == Reachability::reachable) ++reachable_count;
-    if (reported_[id] == kNotReported && state == Reachability::unreachable) {
+    if (reported_[id] == kNotReported && state == Reachability::unreachable &&
+        (id >= ever_reachable_.size() || !ever_reachable_[id])) {
       // A member first heard of before the records that link it into the
-      // graph (every join looks like this for a moment): not a change from
-      // anything the application was told. Reachable comes when it links.
+      // graph (every join looks like this for a moment), never seen
+      // reachable: nothing the application was told changed. Reachable is
+      // reported when it links in.
       reported_[id] = state;
     } else if (reported_[id] != state) {
       reported_[id] = state;
@@ -679,6 +686,7 @@ void Membership::expire(Time now, Actions& out) {
     m.left = false;
     m.record = wire::MemberRecord{};
     set_edges_from(id, {});
+    if (id < ever_reachable_.size()) ever_reachable_[id] = false;
     if (id < reported_.size()) reported_[id] = kNotReported;
     out.emit(MemberRemoved{members_[id].name});
     if (members_[id].referenced_by == 0) release(id);

@@ -180,6 +180,9 @@ class Membership {
 
   mutable RouteTree own_tree_;
   mutable uint64_t own_tree_version_ = ~uint64_t{0};
+  // Members some computation of our tree found reachable since they were
+  // interned: only those are reported unreachable when they stop being so.
+  mutable std::vector<bool> ever_reachable_;
   std::vector<Reachability> reported_;  // by id, what events last said
   bool changes_pending_ = false;
   Time next_report_at_{0};
