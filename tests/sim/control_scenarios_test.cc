@@ -68,6 +68,12 @@ TEST(ControlScenarios, a_restarted_node_rejoins_with_a_higher_incarnation) {
 
 TEST(ControlScenarios, membership_state_stays_small) { EXPECT_SCENARIO_OK(run("footprint", 100, 11, 20s)); }
 
+TEST(ControlScenarios, one_nodes_state_at_5000_members_stays_under_5_kb_per_member) {
+  // The scenario fails itself when the node does not list and reach every
+  // member, or holds more than 5 KB per member.
+  EXPECT_SCENARIO_OK(run("footprint-state", 5000, 1, 1s));
+}
+
 // --- The original's acceptance cases (reference §6) -----------------------
 
 ControlClusterOptions ten_nodes(uint64_t seed) {
