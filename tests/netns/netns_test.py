@@ -26,7 +26,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "process"))
-from lashupd_harness import (CheckedCluster, Node, describe, exit_cleanly_on_signals,  # noqa: E402
+from lashupd_harness import (CaseFailed, check, say, CheckedCluster, Node, describe, exit_cleanly_on_signals,  # noqa: E402
                              first_full_status, monotonic_us, ms, reachability_marks,
                              status_lists_all_reachable)
 import netns  # noqa: E402
@@ -38,19 +38,6 @@ LINK_REPORTS_S = 30  # measured 0.6-2.4 s: pairs never neighbours are found by N
 HOLD_S = 5  # the partition is kept this long after the reports appear, to watch for flapping
 HEAL_S = 30  # measured 0.9-6.9 s (an attempt whose SYNs were dropped waits for its retransmission or timeout)
 SKIP = 77
-
-
-class CaseFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CaseFailed(message)
-
-
-def say(text):
-    print(text, flush=True)
 
 
 class NetnsNode(Node):

@@ -25,7 +25,20 @@ from cluster import Cluster, Node, free_port, monotonic_us  # noqa: E402,F401
 
 __all__ = ["Cluster", "Node", "CheckedCluster", "free_port", "monotonic_us", "REPO", "exit_cleanly_on_signals",
            "reachability_marks", "first_mark", "marks_of", "full_status", "first_full_status",
-           "status_lists_all_reachable", "describe", "ms"]
+           "status_lists_all_reachable", "describe", "ms", "CaseFailed", "check", "say"]
+
+
+class CaseFailed(Exception):
+    """A test case's expectation did not hold (the runner reports it)."""
+
+
+def check(condition, message):
+    if not condition:
+        raise CaseFailed(message)
+
+
+def say(text):
+    print(text, flush=True)
 
 
 def exit_cleanly_on_signals():

@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lashupd_harness import (CheckedCluster, describe, exit_cleanly_on_signals, first_full_status,  # noqa: E402
+from lashupd_harness import (CaseFailed, check, say, CheckedCluster, describe, exit_cleanly_on_signals, first_full_status,  # noqa: E402
                              marks_of, monotonic_us, ms, reachability_marks,
                              status_lists_all_reachable)
 
@@ -28,19 +28,6 @@ CONVERGE_S = 15
 KILL_DETECT_S = 5  # the detector's worst case for a closed connection is far below
 STOP_DETECT_S = 10  # probe timeout (<= 2 s) + 2 x 400 ms indirect probes + flooding, with room
 RECOVER_S = 10
-
-
-class CaseFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CaseFailed(message)
-
-
-def say(text):
-    print(text, flush=True)
 
 
 def start_converged(cluster, args_by_name=None):
