@@ -167,3 +167,13 @@ lashup_event_t* wait_for_event(lashup_node_t* node, int type, const char* about,
     lashup_event_destroy(ev);
   }
 }
+
+lashup_node_t* start_pair(struct node_env* env, lashup_node_t** b) {
+  lashup_node_t* a = start_node(env, "a", NULL);
+  char contact[256];
+  node_contact(a, contact, sizeof contact);
+  *b = start_node(env, "b", contact);
+  lashup_node_t* nodes[] = {a, *b};
+  wait_for_mesh(nodes, 2);
+  return a;
+}

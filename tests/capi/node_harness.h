@@ -54,6 +54,9 @@ int member_state(lashup_node_t* node, const char* name);
 
 /* Asserts that within CONVERGE_MS every node sees every other reachable. */
 void wait_for_mesh(lashup_node_t* const* nodes, size_t count);
+/* Starts "a", then "b" with a as its contact, waits until they reach each
+ * other; returns a and stores b in *b. */
+lashup_node_t* start_pair(struct node_env* env, lashup_node_t** b);
 
 /* Takes events until one of `type` about `about` (NULL: any) with `state`
  * (-1: any) and `request_id` (0: any) arrives; returns it (destroy it), or

@@ -35,16 +35,6 @@ static void stop_trio(struct trio* t) {
   for (int i = 0; i < 3; ++i) lashup_node_destroy(t->nodes[i]);
 }
 
-static lashup_node_t* start_pair(struct node_env* env, lashup_node_t** b) {
-  lashup_node_t* a = start_node(env, "a", NULL);
-  char contact[256];
-  node_contact(a, contact, sizeof contact);
-  *b = start_node(env, "b", contact);
-  lashup_node_t* nodes[] = {a, *b};
-  wait_for_mesh(nodes, 2);
-  return a;
-}
-
 static int all_at_distance_one(const struct trio* t) {
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < 3; ++j) {

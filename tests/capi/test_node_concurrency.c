@@ -208,13 +208,8 @@ static int compare_ids(const void* x, const void* y) {
 }
 
 static void health_checks_from_many_threads_get_distinct_ids_and_each_an_answer(void** state) {
-  struct node_env* env = *state;
-  lashup_node_t* a = start_node(env, "a", NULL);
-  char contact[256];
-  node_contact(a, contact, sizeof contact);
-  lashup_node_t* b = start_node(env, "b", contact);
-  lashup_node_t* nodes[] = {a, b};
-  wait_for_mesh(nodes, 2);
+  lashup_node_t* b = NULL;
+  lashup_node_t* a = start_pair(*state, &b);
 
   struct checker checkers[COMMANDERS];
   pthread_t threads[COMMANDERS];
@@ -385,17 +380,13 @@ static lashup_route_tree_t* route_tree_of_two(lashup_node_t* a) {
 }
 
 static void snapshots_and_events_stay_valid_after_the_node_is_destroyed(void** state) {
-  struct node_env* env = *state;
-  lashup_node_t* a = start_node(env, "a", NULL);
-  char contact[256];
-  node_contact(a, contact, sizeof contact);
-  lashup_node_t* b = start_node(env, "b", contact);
-  lashup_node_t* nodes[] = {a, b};
-  wait_for_mesh(nodes, 2);
+  lashup_node_t* b = NULL;
+  lashup_node_t* a = start_pair(*state, &b);
   assert_int_equal(lashup_node_set_metadata(a, "kept", 4), LASHUP_OK);
   lashup_event_t* ev = wait_for_event(a, LASHUP_EVENT_NEIGHBOR, "b", 1, 0, CONVERGE_MS);
   assert_non_null(ev);
 
+  lashup_node_t* nodes[] = {a, b};
   atomic_int stop_node_calls = 0, stop_snapshot_reads = 0;
   struct hammer callers[2];
   pthread_t caller_threads[2];
