@@ -127,7 +127,9 @@ constexpr KeyInfo kKeys[] = {
      "A connection with no traffic for this long is closed."},
     {"transport.reconnect_min_ms", K::integer, "100", 1, 600000, "", "ms",
      "First delay of the jittered exponential reconnect backoff."},
-    {"transport.reconnect_max_ms", K::integer, "5000", 1, 3600000, "", "ms", "Largest reconnect delay."},
+    {"transport.reconnect_max_ms", K::integer, "1000", 1, 3600000, "", "ms",
+     "Largest reconnect delay (the protocols pace their own retries; this only spaces attempts to a peer "
+     "that keeps failing)."},
     {"events.queue_max", K::integer, "65536", 16, 16777216, "", "events",
      "Events held for lashup_node_poll; when full, the oldest are dropped and counted."},
 
