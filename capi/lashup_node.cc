@@ -9,6 +9,7 @@
 #include "capi/capi_internal.h"
 #include "runtime/node_runtime.h"
 
+using lashup::runtime::MemberView;
 using lashup::runtime::NodeRuntime;
 using lashup::runtime::Snapshot;
 using namespace lashup::capi;
@@ -108,6 +109,17 @@ const lashup::runtime::MemberView* member_at(const lashup_members_t* members, si
   if (members == nullptr || index >= members->snapshot->members.size()) return nullptr;
   return &members->snapshot->members[index];
 }
+
+// One of a member's name lists (neighbours, link reports); empty when the
+// index is out of range.
+using NameList = std::vector<std::string> MemberView::*;
+const std::vector<std::string>& names_of(const lashup_members_t* members, size_t index, NameList list) {
+  static const std::vector<std::string> none;
+  const auto* m = member_at(members, index);
+  return m == nullptr ? none : m->*list;
+}
+
+const char* name_at(const std::vector<std::string>& names, size_t n) { return n < names.size() ? names[n].c_str() : ""; }
 
 }  // namespace
 
@@ -311,23 +323,19 @@ LASHUP_API const void* lashup_members_metadata(const lashup_members_t* members, 
 }
 
 LASHUP_API size_t lashup_members_neighbor_count(const lashup_members_t* members, size_t index) {
-  const auto* m = member_at(members, index);
-  return m == nullptr ? 0 : m->neighbors.size();
+  return names_of(members, index, &MemberView::neighbors).size();
 }
 
 LASHUP_API const char* lashup_members_neighbor(const lashup_members_t* members, size_t index, size_t n) {
-  const auto* m = member_at(members, index);
-  return m == nullptr || n >= m->neighbors.size() ? "" : m->neighbors[n].c_str();
+  return name_at(names_of(members, index, &MemberView::neighbors), n);
 }
 
 LASHUP_API size_t lashup_members_link_report_count(const lashup_members_t* members, size_t index) {
-  const auto* m = member_at(members, index);
-  return m == nullptr ? 0 : m->link_reports.size();
+  return names_of(members, index, &MemberView::link_reports).size();
 }
 
 LASHUP_API const char* lashup_members_link_report(const lashup_members_t* members, size_t index, size_t n) {
-  const auto* m = member_at(members, index);
-  return m == nullptr || n >= m->link_reports.size() ? "" : m->link_reports[n].c_str();
+  return name_at(names_of(members, index, &MemberView::link_reports), n);
 }
 
 LASHUP_API int lashup_node_reachable(lashup_node_t* node, const char* name, int* reachable_out) {

@@ -289,29 +289,22 @@ int devca_init(const char *dir, int force, char *errbuf, size_t errbuf_len) {
   return result;
 }
 
-static X509 *read_certificate(const char *path, char *errbuf, size_t errbuf_len) {
+/* Reads the first PEM object of `path` with `read` (PEM_read_X509 or
+ * PEM_read_PrivateKey); NULL with errbuf filled on failure. */
+static void *read_pem(const char *path, void *(*read)(FILE *), char *errbuf, size_t errbuf_len) {
   FILE *file = fopen(path, "r");
   if (file == NULL) {
     fail_errno(errbuf, errbuf_len, "cannot open", path);
     return NULL;
   }
-  X509 *cert = PEM_read_X509(file, NULL, NULL, NULL);
+  void *object = read(file);
   fclose(file);
-  if (cert == NULL) fail_openssl(errbuf, errbuf_len, path);
-  return cert;
+  if (object == NULL) fail_openssl(errbuf, errbuf_len, path);
+  return object;
 }
 
-static EVP_PKEY *read_key(const char *path, char *errbuf, size_t errbuf_len) {
-  FILE *file = fopen(path, "r");
-  if (file == NULL) {
-    fail_errno(errbuf, errbuf_len, "cannot open", path);
-    return NULL;
-  }
-  EVP_PKEY *key = PEM_read_PrivateKey(file, NULL, NULL, NULL);
-  fclose(file);
-  if (key == NULL) fail_openssl(errbuf, errbuf_len, path);
-  return key;
-}
+static void *pem_certificate(FILE *file) { return PEM_read_X509(file, NULL, NULL, NULL); }
+static void *pem_private_key(FILE *file) { return PEM_read_PrivateKey(file, NULL, NULL, NULL); }
 
 int devca_issue(const char *dir, const char *name, char *errbuf, size_t errbuf_len) {
   char ca_cert_path[PATH_MAX];
@@ -329,8 +322,8 @@ int devca_issue(const char *dir, const char *name, char *errbuf, size_t errbuf_l
   EVP_PKEY *ca_key = NULL;
   EVP_PKEY *key = NULL;
   X509 *cert = NULL;
-  if ((ca = read_certificate(ca_cert_path, errbuf, errbuf_len)) == NULL ||
-      (ca_key = read_key(ca_key_path, errbuf, errbuf_len)) == NULL) {
+  if ((ca = read_pem(ca_cert_path, pem_certificate, errbuf, errbuf_len)) == NULL ||
+      (ca_key = read_pem(ca_key_path, pem_private_key, errbuf, errbuf_len)) == NULL) {
     /* errbuf set */
   } else if (X509_check_private_key(ca, ca_key) != 1) {
     fail_openssl(errbuf, errbuf_len, "ca.key does not match ca.pem");

@@ -77,7 +77,7 @@ NodeRuntime::NodeRuntime(const config::Config& config)
     // A contact given by address only is dialled without a name; the
     // handshake tells it, and the core then joins through it.
     if (contact.name.empty()) {
-      unnamed_contacts_.push_back(UnnamedContact{std::move(address), {}, 0, Time{0}});
+      unnamed_contacts_.push_back(UnnamedContact{std::move(address), {}, {}});
     } else {
       node_config_.contacts.push_back({contact.name, std::move(address)});
     }
@@ -275,16 +275,23 @@ void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::strin
   }
 }
 
+void NodeRuntime::back_off(Backoff& backoff, Time now) {
+  // Jittered exponential: reconnect_min, doubling per failure, capped at
+  // reconnect_max, each delay drawn from [half, all] of it.
+  backoff.failures = std::min<uint32_t>(backoff.failures + 1, 20);
+  const Duration delay =
+      std::min(reconnect_max_, reconnect_min_ * (int64_t{1} << std::min<uint32_t>(backoff.failures - 1, 16)));
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  backoff.not_before = now + Duration(static_cast<int64_t>(static_cast<double>(delay.count()) * jitter(jitter_)));
+}
+
 void NodeRuntime::dial_unnamed_contacts() {
   const Time t = now();
   for (auto& contact : unnamed_contacts_) {
-    if (!contact.name.empty() || t < contact.next_try || contact.address == advertised_) continue;
+    if (!contact.name.empty() || t < contact.backoff.not_before || contact.address == advertised_) continue;
     // A failed attempt reports nothing (there is no name to report), so
     // every attempt counts as failed until a handshake names the contact.
-    contact.failures = std::min<uint32_t>(contact.failures + 1, 20);
-    Duration delay = std::min(reconnect_max_, reconnect_min_ * (int64_t{1} << std::min<uint32_t>(contact.failures - 1, 16)));
-    std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    contact.next_try = t + Duration(static_cast<int64_t>(static_cast<double>(delay.count()) * jitter(jitter_)));
+    back_off(contact.backoff, t);
     transport_->connect("", contact.address);
   }
 }
@@ -292,13 +299,7 @@ void NodeRuntime::dial_unnamed_contacts() {
 void NodeRuntime::on_peer_down(const std::string& peer) {
   if (quiescing_) return;
   if (dialling_.erase(peer) > 0) {
-    // Our attempt failed: space the next ones out (jittered exponential).
-    Backoff& b = backoff_[peer];
-    b.failures = std::min<uint32_t>(b.failures + 1, 20);
-    Duration delay = reconnect_min_ * (int64_t{1} << std::min<uint32_t>(b.failures - 1, 16));
-    delay = std::min(delay, reconnect_max_);
-    std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    b.not_before = now() + Duration(static_cast<int64_t>(static_cast<double>(delay.count()) * jitter(jitter_)));
+    back_off(backoff_[peer], now());  // our attempt failed: space the next ones out
   }
   execute(core_->on_connection(now(), peer, false));
 }

@@ -119,6 +119,9 @@ class NodeRuntime final : TransportListener {
   void run_loop();
   void connect(const NodeName& peer, const std::string& address);
   void dial_unnamed_contacts();
+  struct Backoff;
+  // Counts a failed attempt and sets when the next one may start.
+  void back_off(Backoff& backoff, Time now);
   void publish();
   void request_publish();
   void housekeeping();
@@ -180,8 +183,7 @@ class NodeRuntime final : TransportListener {
   struct UnnamedContact {
     std::string address;
     NodeName name;  // empty until a handshake told it
-    uint32_t failures = 0;
-    Time next_try{0};
+    Backoff backoff;
   };
   std::vector<UnnamedContact> unnamed_contacts_;
   uint64_t connects_deferred_ = 0;

@@ -305,10 +305,8 @@ def stop_trials(cluster, names, victims):
     # The stopped node's own marks are its view after it resumed: its
     # neighbours had dropped it, so it was cut off until it rejoined. They
     # are counted apart from the false positives of the nodes that ran on.
-    victim_of = {(since, until): victim for since, until, victim in windows}
-    def by_stopped(mark):
-        return any(since <= mark[0] <= until and mark[1] == victim for (since, until), victim in victim_of.items())
-    fp_running = [m for m in fp if not by_stopped(m)]
+    fp_running = [m for m in fp
+                  if not any(since <= m[0] <= until and m[1] == victim for since, until, victim in windows)]
     emit({"bench": "real_detect", "signal": "STOP", "nodes": len(names), "trials": len(victims),
           "t100_p50_ms": round_ms(statistics.median(t100_stop)), "t100_p90_ms": round_ms(percentile(t100_stop, 0.9)),
           "false_positives": len(fp_running), "stopped_node_marks_after_resume": len(by_victim),
