@@ -9,6 +9,7 @@
 #include "core/wire/frame.h"
 #include "core/wire/membership_messages.h"
 #include "core/wire/message.h"
+#include "core/wire/multicast_messages.h"
 #include "core/wire/overlay_messages.h"
 #include "core/wire/ping_messages.h"
 
@@ -54,6 +55,9 @@ void decode_message(ByteView message) {
     case MessageType::member_summary: round_trip(reader, decode_member_summary); break;
     case MessageType::probe_request: round_trip(reader, decode_probe_request); break;
     case MessageType::probe_ack: round_trip(reader, decode_probe_ack); break;
+    case MessageType::mc_data: round_trip(reader, decode_mc_data); break;
+    case MessageType::mc_announce: round_trip(reader, decode_mc_announce); break;
+    case MessageType::mc_pull: round_trip(reader, decode_mc_pull); break;
   }
 }
 

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <variant>
+#include <vector>
 
 #include "core/common/ids.h"
 #include "core/common/time.h"
@@ -70,7 +72,16 @@ struct HealthCheckResult {
   uint64_t request_id = 0;
 };
 
+// A multicast message on a topic this node subscribes to, delivered once.
+struct McDelivered {
+  NodeName origin;
+  Incarnation incarnation = 0;
+  uint64_t sequence = 0;
+  std::string topic;
+  std::vector<uint8_t> payload;
+};
+
 using Event = std::variant<ProbeAnswered, ProbeTimedOut, MemberUpdated, MemberRemoved, ReachabilityChanged,
-                           LinkReportChanged, NeighborChanged, RoutesChanged, HealthCheckResult>;
+                           LinkReportChanged, NeighborChanged, RoutesChanged, HealthCheckResult, McDelivered>;
 
 }  // namespace lashup

@@ -100,11 +100,23 @@ constexpr KeyInfo kKeys[] = {
 
     // Multicast.
     {"multicast.payload_bytes_max", K::integer, "1048576", 1, 67108864, "", "bytes",
-     "Largest multicast payload; a larger publish fails with LASHUP_ERR_TOO_LARGE."},
-    {"multicast.dedup_window", K::integer, "4096", 64, 1048576, "", "messages",
-     "Message ids remembered per origin to deliver each message once."},
-    {"multicast.repair_interval_ms", K::integer, "200", 10, 60000, "", "ms",
-     "Period of digests of recent message ids sent to non-tree neighbours for lazy repair."},
+     "Largest multicast payload; a larger publish fails with LASHUP_ERR_TOO_LARGE. At most "
+     "transport.frame_bytes_max - 4096."},
+    {"multicast.hops", K::integer, "32", 1, 255, "", "hops",
+     "Hops a multicast message may travel down its tree (its TTL)."},
+    {"multicast.repair_interval_ms", K::integer, "20", 1, 60000, "", "ms",
+     "Messages received are announced to the neighbours they were not sent to, batched over this period "
+     "(lazy repair)."},
+    {"multicast.repair_delay_ms", K::integer, "30", 0, 60000, "", "ms",
+     "Time given to a message's tree copy after learning of it before pulling it from a neighbour."},
+    {"multicast.pull_timeout_ms", K::integer, "200", 1, 60000, "", "ms",
+     "A pull not answered within this (doubling up to 16 times) is sent to another neighbour."},
+    {"multicast.history_ms", K::integer, "30000", 1000, 3600000, "", "ms",
+     "Messages are kept this long to answer pulls; a message missed for longer is lost (counted)."},
+    {"multicast.history_bytes_max", K::integer, "33554432", 65536, 17179869184, "", "bytes",
+     "Bound of the kept messages; the oldest are dropped first."},
+    {"multicast.origins_max", K::integer, "65536", 16, 16777216, "", "origins",
+     "Origins whose delivery state is kept (each: a watermark and the sequences received above it)."},
 
     // Replicated key-value store.
     {"kv.value_bytes_max", K::integer, "16777216", 1024, 1073741824, "", "bytes",

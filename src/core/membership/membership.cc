@@ -518,7 +518,10 @@ bool Membership::apply(Time now, wire::MemberRecord record, Actions& out) {
   const bool edges_changed = set_edges_from(id, record.active_view);
   Member& member = members_[id];  // set_edges_from may have grown members_
   const bool left_changed = member.left != record.leaving;
-  if (left_changed) own_tree_version_ = ~uint64_t{0};  // reachability changes, edges do not
+  if (left_changed) {
+    own_tree_version_ = ~uint64_t{0};
+    ++excluded_epoch_;
+  }  // reachability changes, edges do not
   member.left = record.leaving;
   member.record = std::move(record);
   member.has_record = true;
@@ -626,6 +629,26 @@ const RouteTree& Membership::own_tree() const {
   return own_tree_;
 }
 
+const std::vector<NodeName>& Membership::tree_children(const NodeName& origin) {
+  static const std::vector<NodeName> kNone;
+  auto& cache = children_cache_;
+  if (cache.graph_version != graph_.version() || cache.excluded_epoch != excluded_epoch_ ||
+      cache.graph_size != graph_.size()) {
+    cache.by_origin.clear();
+    cache.graph_version = graph_.version();
+    cache.excluded_epoch = excluded_epoch_;
+    cache.graph_size = graph_.size();
+  }
+  if (auto it = cache.by_origin.find(origin); it != cache.by_origin.end()) return it->second;
+  auto root = find(origin);
+  if (!root) return kNone;
+  constexpr size_t kOriginsCached = 1024;
+  if (cache.by_origin.size() >= kOriginsCached) cache.by_origin.clear();
+  std::vector<NodeName> names;
+  for (MemberId id : graph_.children_in_bfs(*root, self_id_, excluded())) names.push_back(members_[id].name);
+  return cache.by_origin.emplace(origin, std::move(names)).first->second;
+}
+
 std::vector<bool> Membership::excluded() const {
   std::vector<bool> out(members_.size(), false);
   bool any = false;
@@ -682,7 +705,10 @@ void Membership::expire(Time now, Actions& out) {
     ++stats_.members_expired;
     Member& m = members_[id];
     m.has_record = false;
-    if (m.left) own_tree_version_ = ~uint64_t{0};
+    if (m.left) {
+      own_tree_version_ = ~uint64_t{0};
+      ++excluded_epoch_;
+    }
     m.left = false;
     m.record = wire::MemberRecord{};
     set_edges_from(id, {});

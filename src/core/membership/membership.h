@@ -117,6 +117,10 @@ class Membership {
     uint32_t distance = 0;
   };
   std::vector<TreeEntry> route_tree(const NodeName& root);
+  // This node's children in the BFS tree from `origin` (multicast forwards
+  // to them); empty if `origin` is unknown or we are not in its tree.
+  // Cached per origin until the graph changes.
+  const std::vector<NodeName>& tree_children(const NodeName& origin);
   // Members not reachable from here that have an address, and are not left.
   std::vector<wire::PeerRef> unreachable_members() const;
   std::vector<wire::PeerRef> reachable_members() const;
@@ -179,6 +183,16 @@ class Membership {
   Graph graph_;
 
   mutable RouteTree own_tree_;
+  // Bumped when the set of members excluded from routing changes (a leave,
+  // an expiry): trees change although no edge did.
+  uint64_t excluded_epoch_ = 0;
+  struct ChildrenCache {
+    uint64_t graph_version = ~uint64_t{0};
+    uint64_t excluded_epoch = 0;
+    size_t graph_size = 0;
+    std::unordered_map<NodeName, std::vector<NodeName>> by_origin;
+  };
+  ChildrenCache children_cache_;
   mutable uint64_t own_tree_version_ = ~uint64_t{0};
   // Members some computation of our tree found reachable since they were
   // interned: only those are reported unreachable when they stop being so.

@@ -57,4 +57,26 @@ RouteTree Graph::bfs(MemberId root, const std::vector<bool>& excluded) const {
   return tree;
 }
 
+std::vector<MemberId> Graph::children_in_bfs(MemberId root, MemberId node, const std::vector<bool>& excluded) const {
+  std::vector<MemberId> children;
+  if (root >= out_.size() || node >= out_.size()) return children;
+  if (!excluded.empty() && (excluded[root] || excluded[node])) return children;
+  std::vector<bool> seen(out_.size(), false);
+  std::vector<MemberId> queue;
+  queue.push_back(root);
+  seen[root] = true;
+  for (size_t head = 0; head < queue.size(); ++head) {
+    const MemberId v = queue[head];
+    for (MemberId w : out_[v]) {
+      if (w >= out_.size() || seen[w]) continue;
+      if (!excluded.empty() && excluded[w]) continue;
+      seen[w] = true;
+      if (v == node) children.push_back(w);
+      queue.push_back(w);
+    }
+    if (v == node) break;
+  }
+  return children;
+}
+
 }  // namespace lashup

@@ -41,6 +41,9 @@ class Graph {
   // `excluded[v]` vertices are neither traversed nor reached (members that
   // left). Empty vector: none excluded.
   RouteTree bfs(MemberId root, const std::vector<bool>& excluded) const;
+  // The children of `node` in bfs(root, excluded), sorted by the order BFS
+  // finds them; the search stops once `node` is expanded.
+  std::vector<MemberId> children_in_bfs(MemberId root, MemberId node, const std::vector<bool>& excluded) const;
 
   // Increases whenever any edge changes; caches compare against it.
   uint64_t version() const { return version_; }

@@ -47,6 +47,14 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   n.membership.expire_after = ms("membership.expire_after_ms");
   n.membership.metadata_bytes_max = count("membership.metadata_bytes_max");
   n.membership.event_coalesce = ms("membership.event_coalesce_ms");
+  n.multicast.max_payload_bytes = count("multicast.payload_bytes_max");
+  n.multicast.hops = static_cast<uint32_t>(*c.get_int("multicast.hops"));
+  n.multicast.announce_interval = ms("multicast.repair_interval_ms");
+  n.multicast.repair_delay = ms("multicast.repair_delay_ms");
+  n.multicast.pull_timeout = ms("multicast.pull_timeout_ms");
+  n.multicast.history = ms("multicast.history_ms");
+  n.multicast.history_bytes_max = count("multicast.history_bytes_max");
+  n.multicast.origins_max = count("multicast.origins_max");
   return n;
 }
 
@@ -57,7 +65,8 @@ NodeCore::NodeCore(NodeConfig config, Incarnation incarnation, const PersistedSt
       connections_(config_.idle_connection_timeout),
       overlay_(config_.overlay, config_.self, config_.contacts, random_, connections_, *this),
       membership_(config_.membership, config_.self, incarnation, random_, connections_, *this),
-      detector_(config_.detector, random_, connections_, *this) {
+      detector_(config_.detector, random_, connections_, *this),
+      multicast_(config_.multicast, config_.self.name, incarnation, random_, *this) {
   if (auto it = persisted.find(kPersistPassiveView); it != persisted.end()) {
     remembered_ = Overlay::decode_passive(it->second);
   }
@@ -76,6 +85,7 @@ Actions NodeCore::on_start(Time now) {
   w.varint(incarnation_);
   out.persist(kPersistIncarnation, w.take());
   membership_.start(now, out);
+  multicast_.start(now);
   overlay_.start(now, remembered_, out);
   next_departition_at_ = now + random_.jittered(config_.departition_probe_interval, 0.5);
   next_persist_at_ = now + 1s;
@@ -114,6 +124,12 @@ Actions NodeCore::on_message(Time now, const NodeName& from, std::span<const uin
       case MessageType::member_summary:
         ok = membership_.handle(now, from, *type, reader, out);
         break;
+      case MessageType::mc_data:
+      case MessageType::mc_announce:
+      case MessageType::mc_pull:
+        ok = multicast_.handle(now, from, *type, reader, out);
+        if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
+        break;
       case MessageType::handshake:
         break;  // the transport consumes handshakes; one here is a protocol error
     }
@@ -127,6 +143,8 @@ Actions NodeCore::on_tick(Time now) {
   detector_.tick(now, out);
   overlay_.tick(now, out);
   membership_.tick(now, out);
+  multicast_.tick(now, out);
+  if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
   if (now >= next_departition_at_) departition_probe(now, out);
   if (now >= next_persist_at_) persist_views(now, out);
   if (now >= next_refill_at_) refill_passive(now);
@@ -186,8 +204,11 @@ Actions NodeCore::health_check(Time now, const NodeName& name, uint64_t request_
 
 void NodeCore::on_neighbor_up(Time now, const wire::PeerRef& peer, Actions& out) {
   detector_.add_neighbor(now, peer, out);
-  membership_.set_active_view(now, overlay_.active_names(), false, out);
+  neighbor_names_ = overlay_.active_names();
+  membership_.set_active_view(now, neighbor_names_, false, out);
   membership_.on_neighbor_up(now, peer.name, out);
+  multicast_.on_neighbor_up(now, peer.name, out);
+  if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
   out.emit(NeighborChanged{peer.name, true, "added"});
 }
 
@@ -196,7 +217,8 @@ void NodeCore::on_neighbor_down(Time now, const NodeName& peer, NeighborDownReas
   // A dead neighbour must leave everyone's routes fast; a neighbour that is
   // alive elsewhere can wait for the next settled flood.
   const bool urgent = reason == NeighborDownReason::failed || reason == NeighborDownReason::connection_closed;
-  membership_.set_active_view(now, overlay_.active_names(), urgent, out);
+  neighbor_names_ = overlay_.active_names();
+  membership_.set_active_view(now, neighbor_names_, urgent, out);
   out.emit(NeighborChanged{peer, false, to_string(reason)});
 }
 
@@ -227,6 +249,29 @@ void NodeCore::refill_passive(Time now) {
     overlay_.learn_passive(peer);
     ++learned;
   }
+}
+
+namespace {
+constexpr std::string_view kReservedTopicPrefix = "lashup/";
+}
+
+Actions NodeCore::mc_publish(Time now, std::string_view topic, wire::ByteView payload, Result<uint64_t>& result) {
+  Actions out;
+  if (topic.starts_with(kReservedTopicPrefix)) {
+    result = Status::invalid("multicast topics starting with \"lashup/\" are reserved");
+    return out;
+  }
+  result = multicast_.publish(now, topic, payload, out);
+  if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
+  return out;
+}
+
+Status NodeCore::mc_subscribe(std::string_view topic) { return multicast_.subscribe(topic); }
+
+bool NodeCore::mc_unsubscribe(std::string_view topic) { return multicast_.unsubscribe(topic); }
+
+const std::vector<NodeName>& NodeCore::tree_children(const NodeName& origin) {
+  return membership_.tree_children(origin);
 }
 
 void NodeCore::on_dropped_by_other(Time now, const NodeName&, const NodeName& dropped, Actions& out) {

@@ -13,6 +13,7 @@
 #include "core/config/config.h"
 #include "core/detector/detector.h"
 #include "core/membership/membership.h"
+#include "core/multicast/multicast.h"
 #include "core/node/connections.h"
 #include "core/overlay/overlay.h"
 
@@ -24,6 +25,7 @@ struct NodeConfig {
   OverlayConfig overlay;
   MembershipConfig membership;
   DetectorConfig detector;
+  MulticastConfig multicast;
   Duration departition_probe_interval = 2s;
   Duration idle_connection_timeout = 10s;
 
@@ -45,7 +47,7 @@ struct NodeStats {
   uint64_t departition_probes = 0;
 };
 
-class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener, DetectorListener {
+class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener, DetectorListener, MulticastTopology {
  public:
   using PersistedState = std::map<std::string, Bytes>;
 
@@ -66,6 +68,11 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Actions add_contact(Time now, const wire::PeerRef& contact);
   // Emits HealthCheckResult with request_id; an unknown member fails at once.
   Actions health_check(Time now, const NodeName& name, uint64_t request_id);
+  // Multicast (see core/multicast/multicast.h). Topics starting with
+  // "lashup/" are reserved for the node's own protocols.
+  Actions mc_publish(Time now, std::string_view topic, wire::ByteView payload, Result<uint64_t>& result);
+  Status mc_subscribe(std::string_view topic);
+  bool mc_unsubscribe(std::string_view topic);
 
   const NodeName& name() const { return config_.self.name; }
   Incarnation incarnation() const { return incarnation_; }
@@ -73,6 +80,7 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Membership& membership() { return membership_; }
   const Membership& membership() const { return membership_; }
   const Detector& detector() const { return detector_; }
+  const Multicast& multicast() const { return multicast_; }
   const Connections& connections() const { return connections_; }
   const NodeStats& stats() const { return stats_; }
 
@@ -88,6 +96,10 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   void on_neighbor_failed(Time now, const NodeName& peer, Actions& out) override;
   void on_link_broken(Time now, const NodeName& peer, Actions& out) override;
   void on_link_reports_changed(Time now, std::vector<NodeName> sorted_targets, Actions& out) override;
+  // MulticastTopology
+  const std::vector<NodeName>& tree_children(const NodeName& origin) override;
+  const std::vector<NodeName>& neighbors() override { return neighbor_names_; }
+  bool connected(const NodeName& peer) const override { return connections_.is_up(peer); }
 
   void departition_probe(Time now, Actions& out);
   void refill_passive(Time now);
@@ -102,7 +114,9 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Overlay overlay_;
   Membership membership_;
   Detector detector_;
+  Multicast multicast_;
   NodeStats stats_;
+  std::vector<NodeName> neighbor_names_;  // the active view, for multicast
 
   std::vector<wire::PeerRef> remembered_;
   Time next_departition_at_{0};

@@ -38,9 +38,13 @@ enum class MessageType : uint32_t {
   probe_ack = 15,
   member_pull = 16,
   member_summary = 17,
+  // Multicast.
+  mc_data = 18,
+  mc_announce = 19,
+  mc_pull = 20,
 };
 
-inline constexpr uint32_t kMessageTypeMax = 17;
+inline constexpr uint32_t kMessageTypeMax = 20;
 
 // Starts a message of the given type.
 inline Writer begin_message(MessageType type) {
