@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <span>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace lashup::sim {
@@ -22,6 +24,9 @@ class PartitionTable {
   // Cuts traffic from every node of `from` to every node of `to`, and back
   // too when `both_directions`.
   PartitionId cut(std::span<const NodeIndex> from, std::span<const NodeIndex> to, bool both_directions);
+  // Cuts each listed link, both ways (many single links at once: a lossy
+  // fabric rather than a split).
+  PartitionId cut_links(std::span<const std::pair<NodeIndex, NodeIndex>> links);
   // Restores what `id` cut; an unknown or already healed id is ignored.
   void heal(PartitionId id);
   void heal_all();
@@ -31,6 +36,10 @@ class PartitionTable {
     if (active_ == 0) return false;  // the common case: one load and a branch
     for (const auto& cut : cuts_) {
       if (!cut.active) continue;
+      if (!cut.links.empty()) {
+        if (cut.links.count(link_key(from, to)) > 0) return true;
+        continue;
+      }
       if (cut.in_from[from] && cut.in_to[to]) return true;
       if (cut.both_directions && cut.in_from[to] && cut.in_to[from]) return true;
     }
@@ -40,7 +49,12 @@ class PartitionTable {
   uint32_t active_count() const { return active_; }
 
  private:
+  static uint64_t link_key(NodeIndex a, NodeIndex b) {
+    if (a > b) std::swap(a, b);
+    return (static_cast<uint64_t>(a) << 32) | b;
+  }
   struct Cut {
+    std::unordered_set<uint64_t> links;  // cut_links: these, both ways
     std::vector<bool> in_from;
     std::vector<bool> in_to;
     bool both_directions = false;

@@ -629,6 +629,12 @@ PartitionId Simulation::partition_one_way(std::span<const NodeIndex> from, std::
   return id;
 }
 
+PartitionId Simulation::cut_links(std::span<const std::pair<NodeIndex, NodeIndex>> links) {
+  const PartitionId id = partitions_.cut_links(links);
+  record(TraceKind::partition, kNone, id, 3);
+  return id;
+}
+
 PartitionId Simulation::isolate(NodeIndex node) {
   std::vector<NodeIndex> others;
   others.reserve(node_count());

@@ -180,6 +180,8 @@ class Simulation {
   // `to` while `to` reaches `from`. Traffic already in flight still arrives.
   PartitionId partition(std::span<const NodeIndex> group_a, std::span<const NodeIndex> group_b);
   PartitionId partition_one_way(std::span<const NodeIndex> from, std::span<const NodeIndex> to);
+  // Cuts each listed link, both ways.
+  PartitionId cut_links(std::span<const std::pair<NodeIndex, NodeIndex>> links);
   // Cuts `node` from every other node, both ways.
   PartitionId isolate(NodeIndex node);
   void heal(PartitionId id);

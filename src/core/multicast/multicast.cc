@@ -12,9 +12,9 @@ constexpr size_t kHoldersMax = 4;
 // Holes inferred from a gap in an origin's sequence, at most this many per
 // message received (older ones are left to announcements).
 constexpr uint64_t kGapInferredMax = 1024;
-// A node that has run for at least `history` looks this far back on first
-// hearing of an origin.
-constexpr uint64_t kFirstContactLookback = 4096;
+// Summaries received this long after the first neighbour came up tell what
+// was sent before this node joined.
+constexpr Duration kJoinWindow = 1s;
 // Received intervals kept above an origin's floor; beyond, the lowest holes
 // are given up.
 constexpr size_t kIntervalsMax = 4096;
@@ -83,7 +83,7 @@ Multicast::Multicast(MulticastConfig config, NodeName self, Incarnation incarnat
       topology_(topology) {}
 
 void Multicast::start(Time now) {
-  started_at_ = now;
+  (void)now;
   next_summary_at_ = now + config_.summary_interval;
   next_expire_at_ = now + kExpireInterval;
 }
@@ -147,10 +147,13 @@ bool Multicast::handle(Time now, const NodeName& from, wire::MessageType type, w
   }
 }
 
-void Multicast::on_neighbor_up(Time now, const NodeName& peer, Actions& out) { send_summary(now, peer, out); }
+void Multicast::on_neighbor_up(Time now, const NodeName& peer, Actions& out) {
+  if (!joined_at_) joined_at_ = now;
+  send_summary(now, peer, out);
+}
 
 Multicast::Origin* Multicast::origin_for(Time now, const NodeName& name, Incarnation incarnation, uint64_t first,
-                                         Source source) {
+                                         bool is_data) {
   if (name == self_) return nullptr;
   auto it = origins_.find(name);
   if (it != origins_.end()) {
@@ -165,19 +168,13 @@ Multicast::Origin* Multicast::origin_for(Time now, const NodeName& name, Incarna
     return &o;
   }
   if (origins_.size() >= config_.origins_max) return nullptr;
-  // First contact. A node that has run for `history` was here when anything
-  // its neighbours still hold was sent: it looks back. A younger node starts
-  // with what it hears now (a late joiner is not replayed old messages).
-  uint64_t start = first;
-  if (now - started_at_ >= config_.history) {
-    start = source == Source::summary ? first : (first > kFirstContactLookback ? first - kFirstContactLookback : 1);
-  } else if (source == Source::summary) {
-    start = UINT64_MAX;  // set by the caller: just past the summary's range
-  }
+  // First contact. What the origin sent before we joined is below the
+  // horizon the join summaries set (see on_announce); anything else that
+  // neighbours still hold was sent since, and is ours to receive.
   Origin& o = origins_[name];
   o.incarnation = incarnation;
-  o.next = start;
-  o.highest = start == UINT64_MAX ? 0 : first - 1;
+  o.next = 1;
+  o.highest = is_data ? first - 1 : 0;
   o.last_active = now;
   return &o;
 }
@@ -191,13 +188,13 @@ void Multicast::mark_received(Origin& o, uint64_t sequence) {
     o.above.pop_front();
   }
   if (o.above.empty()) o.hole_since.reset();
-  if (o.above.intervals() > kIntervalsMax) advance_floor(o, o.above.front().first);
+  if (o.above.intervals() > kIntervalsMax) advance_floor(o, o.above.front().first, true);
 }
 
-void Multicast::advance_floor(Origin& o, uint64_t to) {
+void Multicast::advance_floor(Origin& o, uint64_t to, bool count_lost) {
   if (to <= o.next) return;
   for (auto it = o.missing.begin(); it != o.missing.end() && it->first < to;) {
-    ++stats_.lost;
+    if (count_lost) ++stats_.lost;
     auto victim = it++;
     erase_missing(o, victim);
   }
@@ -234,7 +231,7 @@ void Multicast::note_missing(Time now, Origin& o, uint64_t sequence, const NodeN
 }
 
 void Multicast::accept(Time now, const NodeName& from, wire::McData m, Actions& out) {
-  Origin* o = origin_for(now, m.origin, m.incarnation, m.sequence, Source::data);
+  Origin* o = origin_for(now, m.origin, m.incarnation, m.sequence, true);
   if (o == nullptr) {
     if (m.origin == self_) {
       ++stats_.duplicates_received;  // our own message, back along a stale tree
@@ -327,13 +324,14 @@ void Multicast::queue_announcement(Time now, const NodeName& to, const wire::McD
 }
 
 void Multicast::on_announce(Time now, const NodeName& from, const wire::McAnnounce& m) {
+  // Joining: a neighbour's summary lists what was sent before we came.
+  const bool horizon = m.summary && (!joined_at_ || now - *joined_at_ < kJoinWindow);
   for (const auto& range : m.ranges) {
-    Origin* o = origin_for(now, range.origin, range.incarnation, range.first,
-                           m.summary ? Source::summary : Source::announcement);
+    Origin* o = origin_for(now, range.origin, range.incarnation, range.first, false);
     if (o == nullptr) continue;
-    if (o->next == UINT64_MAX) {  // first contact through a summary, young node
-      o->next = range.last + 1;
-      o->highest = range.last;
+    if (horizon) {
+      advance_floor(*o, range.last == UINT64_MAX ? range.last : range.last + 1, false);
+      o->highest = std::max(o->highest, range.last);
       continue;
     }
     o->last_active = now;
@@ -496,7 +494,7 @@ void Multicast::expire(Time now) {
         o.hole_since = now;
       } else if (now - *o.hole_since >= config_.history &&
                  (o.missing.empty() || o.missing.begin()->first > o.above.front().first)) {
-        advance_floor(o, o.above.front().first);
+        advance_floor(o, o.above.front().first, true);
         if (!o.above.empty()) o.hole_since = now;
       }
     }

@@ -21,11 +21,16 @@
 // heals. Messages are kept for `history` (bounded in bytes).
 //
 // Guarantees: each message is delivered at most once per node (while its
-// origin's state is kept: at least 2 × history after the last message);
-// a node delivers an origin's messages starting with the first one it hears
-// of. Order: an origin's messages arrive in sequence order while they
-// travel down an unchanged tree (each link is FIFO); a repaired message is
-// delivered when it arrives, possibly after later ones.
+// origin's state is kept: at least 2 × history after the last message).
+// A joining node is not replayed the past: the summaries its neighbours
+// send during its first second in the overlay mark what was sent before it
+// came (a message sent at that very moment may or may not reach it);
+// everything sent later reaches it, through repair if need be, as long as
+// some neighbour still holds it. Order: an origin's messages arrive in
+// sequence order while they travel down an unchanged tree (each link is
+// FIFO); a repaired message is delivered when it arrives, possibly after
+// later ones. Subscriptions are local: a topic subscribed after a message
+// arrived does not get it.
 #pragma once
 
 #include <cstdint>
@@ -153,16 +158,16 @@ class Multicast {
     uint64_t sequence;
     size_t bytes;
   };
-  enum class Source { data, announcement, summary };
 
   // The origin's state for `incarnation`, created (or reset for a newer
-  // incarnation) as `source` and `first` allow; null for an older
-  // incarnation or when the origin table is full.
-  Origin* origin_for(Time now, const NodeName& name, Incarnation incarnation, uint64_t first, Source source);
+  // incarnation); null for ourselves, an older incarnation, or when the
+  // origin table is full. `first`: the sequence that made contact.
+  Origin* origin_for(Time now, const NodeName& name, Incarnation incarnation, uint64_t first, bool is_data);
   bool received(const Origin& o, uint64_t sequence) const { return sequence < o.next || o.above.contains(sequence); }
   void mark_received(Origin& o, uint64_t sequence);
-  // Moves the floor to `to`, giving up what is missing below it.
-  void advance_floor(Origin& o, uint64_t to);
+  // Moves the floor to `to`, giving up what is missing below it (counted
+  // as lost when `count_lost`).
+  void advance_floor(Origin& o, uint64_t to, bool count_lost);
   void note_missing(Time now, Origin& o, uint64_t sequence, const NodeName& holder, Time due);
   void accept(Time now, const NodeName& from, wire::McData m, Actions& out);
   void deliver(const wire::McData& m, Actions& out);
@@ -183,7 +188,7 @@ class Multicast {
   Random& random_;
   MulticastTopology& topology_;
   MulticastStats stats_;
-  Time started_at_{0};
+  std::optional<Time> joined_at_;  // the first neighbour came up
 
   uint64_t next_sequence_ = 1;
   std::unordered_set<std::string> topics_;
