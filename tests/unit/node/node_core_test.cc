@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "core/wire/multicast_messages.h"
 #include "core/wire/overlay_messages.h"
 #include "tests/unit/support/actions_util.h"
 
@@ -91,6 +92,44 @@ TEST(NodeCore, a_health_check_of_an_unknown_member_fails_at_once) {
   ASSERT_EQ(results.size(), 1u);
   EXPECT_FALSE(results[0].alive);
   EXPECT_EQ(results[0].request_id, 9u);
+}
+
+TEST(NodeCore, a_malformed_multicast_message_closes_that_connection_and_is_counted) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  core.on_connection(Time(1ms), "b", true);
+  wire::McData m{"o", 1, 0 /* sequence 0 is invalid */, "t", 3, false, {}};
+  Actions out = core.on_message(Time(2ms), "b", wire::encode(m));
+  ASSERT_EQ(actions_of<DisconnectAction>(out).size(), 1u);
+  EXPECT_EQ(core.stats().malformed_messages, 1u);
+  EXPECT_EQ(core.multicast().stats().received, 0u);
+}
+
+TEST(NodeCore, multicast_on_an_unsubscribed_topic_is_counted_not_delivered) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  core.on_connection(Time(1ms), "b", true);
+  ASSERT_TRUE(core.mc_subscribe("mine"));
+  Actions out = core.on_message(Time(2ms), "b", wire::encode(wire::McData{"o", 1, 1, "other", 3, false, {7}}));
+  EXPECT_TRUE(test::events<McDelivered>(out).empty());
+  EXPECT_EQ(core.multicast().stats().no_subscriber, 1u);
+  Actions mine = core.on_message(Time(3ms), "b", wire::encode(wire::McData{"o", 1, 2, "mine", 3, false, {8}}));
+  auto delivered = test::events<McDelivered>(mine);
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].origin, "o");
+  EXPECT_EQ(delivered[0].payload, (Bytes{8}));
+  EXPECT_TRUE(actions_of<DisconnectAction>(mine).empty());
+}
+
+TEST(NodeCore, reserved_multicast_topics_cannot_be_published) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  Result<uint64_t> seq = Status::internal("unset");
+  core.mc_publish(Time(1ms), "lashup/kv", Bytes{1}, seq);
+  EXPECT_EQ(seq.status().code(), StatusCode::invalid);
+  core.mc_publish(Time(1ms), "app", Bytes{1}, seq);
+  ASSERT_TRUE(seq.is_ok());
+  EXPECT_EQ(*seq, 1u);
 }
 
 }  // namespace
