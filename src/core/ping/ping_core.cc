@@ -39,10 +39,12 @@ Actions PingCore::on_message(Time now, const NodeName& from, std::span<const uin
     case wire::MessageType::pong: {
       auto pong = wire::decode_pong(reader);
       if (!pong) break;
-      auto it = outstanding_.find(pong->sequence);
       // A late or forged pong for a probe we no longer wait for is ignored.
-      if (it == outstanding_.end() || it->second.peer != from) return out;
-      outstanding_.erase(it);
+      if (pong->sequence < outstanding_base_ || pong->sequence - outstanding_base_ >= outstanding_.size()) return out;
+      Outstanding& probe = outstanding_[pong->sequence - outstanding_base_];
+      if (probe.answered || peers_[probe.peer].first != from) return out;
+      probe.answered = true;
+      drop_answered();
       const Duration round_trip = now - Time(pong->sent_at_us);
       ++stats_.pongs_received;
       stats_.round_trip_us_total += round_trip.count();
@@ -72,29 +74,38 @@ Actions PingCore::on_connection(Time, const NodeName&, bool) { return {}; }
 
 void PingCore::probe_next_peer(Time now, Actions& out) {
   if (peers_.empty()) return;
-  const auto& peer = peers_[next_peer_ % peers_.size()].first;
+  const auto index = static_cast<uint32_t>(next_peer_ % peers_.size());
+  const auto& peer = peers_[index].first;
   ++next_peer_;
   const uint64_t sequence = next_sequence_++;
-  outstanding_.emplace(sequence, Outstanding{peer, now + config_.probe_timeout});
+  if (outstanding_.empty()) outstanding_base_ = sequence;
+  outstanding_.push_back(Outstanding{index, false, now + config_.probe_timeout});
   ++stats_.pings_sent;
   out.send(peer, wire::encode(wire::Ping{sequence, now.count()}));
 }
 
 void PingCore::expire_probes(Time now, Actions& out) {
-  for (auto it = outstanding_.begin(); it != outstanding_.end();) {
-    if (it->second.deadline <= now) {
+  while (!outstanding_.empty() && outstanding_.front().deadline <= now) {
+    if (!outstanding_.front().answered) {
       ++stats_.probes_timed_out;
-      out.emit(ProbeTimedOut{it->second.peer, config_.probe_timeout});
-      it = outstanding_.erase(it);
-    } else {
-      ++it;
+      out.emit(ProbeTimedOut{peers_[outstanding_.front().peer].first, config_.probe_timeout});
     }
+    outstanding_.pop_front();
+    ++outstanding_base_;
+  }
+  drop_answered();
+}
+
+void PingCore::drop_answered() {
+  while (!outstanding_.empty() && outstanding_.front().answered) {
+    outstanding_.pop_front();
+    ++outstanding_base_;
   }
 }
 
 void PingCore::schedule(Actions& out) const {
   out.wake_no_later_than(next_probe_at_);
-  for (const auto& [sequence, probe] : outstanding_) out.wake_no_later_than(probe.deadline);
+  if (!outstanding_.empty()) out.wake_no_later_than(outstanding_.front().deadline);
 }
 
 }  // namespace lashup

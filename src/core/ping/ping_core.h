@@ -6,8 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/common/protocol_core.h"
@@ -42,11 +42,13 @@ class PingCore final : public ProtocolCore {
 
  private:
   struct Outstanding {
-    NodeName peer;
+    uint32_t peer;  // index into peers_
+    bool answered;
     Time deadline;
   };
   void probe_next_peer(Time now, Actions& out);
   void expire_probes(Time now, Actions& out);
+  void drop_answered();
   void schedule(Actions& out) const;
 
   NodeName self_;
@@ -57,8 +59,11 @@ class PingCore final : public ProtocolCore {
   size_t next_peer_ = 0;
   uint64_t next_sequence_ = 1;
   Time next_probe_at_{0};
-  // Bounded: at most one outstanding probe per peer per timeout window.
-  std::unordered_map<uint64_t, Outstanding> outstanding_;
+  // Probes by sequence, from outstanding_base_ on: sequences and deadlines
+  // only grow, so the front is always the next to expire. Bounded: one probe
+  // per interval, for at most one timeout.
+  std::deque<Outstanding> outstanding_;
+  uint64_t outstanding_base_ = 1;
 };
 
 }  // namespace lashup
