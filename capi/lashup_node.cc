@@ -34,6 +34,9 @@ struct lashup_event {
   uint64_t request_id = 0;
   uint64_t rtt_us = 0;
   uint64_t time_us = 0;
+  std::string topic;
+  std::vector<uint8_t> payload;
+  uint64_t sequence = 0;
 };
 
 struct lashup_members {
@@ -48,6 +51,11 @@ namespace {
 
 int null_argument(const char* what) { return fail(LASHUP_ERR_INVALID, std::string(what) + " is NULL"); }
 
+// A multicast payload as bytes; NULL with a length is refused by the caller.
+lashup::wire::ByteView payload_view(const void* data, size_t len) {
+  return len == 0 ? lashup::wire::ByteView() : lashup::wire::ByteView(static_cast<const uint8_t*>(data), len);
+}
+
 int member_state(lashup::Reachability state) {
   switch (state) {
     case lashup::Reachability::reachable: return LASHUP_REACHABLE;
@@ -57,11 +65,12 @@ int member_state(lashup::Reachability state) {
   return LASHUP_UNREACHABLE;
 }
 
-// The C form of a runtime event; false for events the C API does not report.
-bool convert(const lashup::runtime::TimedEvent& in, lashup_event& out) {
+// The C form of a runtime event (its strings and bytes are moved out); false
+// for events the C API does not report.
+bool convert(lashup::runtime::TimedEvent& in, lashup_event& out) {
   out.time_us = in.monotonic_us;
   return std::visit(
-      [&](const auto& e) -> bool {
+      [&](auto& e) -> bool {
         using E = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<E, lashup::MemberUpdated>) {
           out.type = LASHUP_EVENT_MEMBER_UPDATED;
@@ -89,6 +98,13 @@ bool convert(const lashup::runtime::TimedEvent& in, lashup_event& out) {
           out.type = LASHUP_EVENT_NEIGHBOR;
           out.node = e.peer;
           out.state = e.up ? 1 : 0;
+        } else if constexpr (std::is_same_v<E, lashup::McDelivered>) {
+          out.type = LASHUP_EVENT_MC_MESSAGE;
+          out.node = std::move(e.origin);
+          out.incarnation = e.incarnation;
+          out.sequence = e.sequence;
+          out.topic = std::move(e.topic);
+          out.payload = std::move(e.payload);
         } else {
           return false;
         }
@@ -261,6 +277,15 @@ LASHUP_API uint64_t lashup_event_incarnation(const lashup_event_t* ev) { return 
 LASHUP_API uint64_t lashup_event_request_id(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->request_id; }
 LASHUP_API uint64_t lashup_event_rtt_us(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->rtt_us; }
 LASHUP_API uint64_t lashup_event_time_us(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->time_us; }
+LASHUP_API const char* lashup_event_topic(const lashup_event_t* ev) { return ev == nullptr ? "" : ev->topic.c_str(); }
+LASHUP_API uint64_t lashup_event_sequence(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->sequence; }
+
+LASHUP_API const void* lashup_event_payload(const lashup_event_t* ev, size_t* len_out) {
+  const bool message = ev != nullptr && ev->type == LASHUP_EVENT_MC_MESSAGE;
+  if (len_out != nullptr) *len_out = message ? ev->payload.size() : 0;
+  if (!message) return nullptr;
+  return ev->payload.empty() ? static_cast<const void*>("") : ev->payload.data();
+}
 LASHUP_API void lashup_event_destroy(lashup_event_t* ev) { delete ev; }
 
 LASHUP_API int lashup_node_members(lashup_node_t* node, lashup_members_t** out) {
@@ -431,6 +456,45 @@ LASHUP_API int lashup_node_leave(lashup_node_t* node) {
     lashup::Status s = node->runtime->run([](lashup::Time now, lashup::NodeCore& core, lashup::Status&) {
       return core.leave(now);
     });
+    return s ? succeed() : fail(s);
+  });
+}
+
+LASHUP_API int lashup_mc_publish(lashup_node_t* node, const char* topic, const void* data, size_t len) {
+  return guard([&] {
+    if (node == nullptr || topic == nullptr) return null_argument(node == nullptr ? "node" : "topic");
+    if (data == nullptr && len > 0) return null_argument("data");
+    lashup::Status s = node->runtime->publish(topic, payload_view(data, len));
+    return s ? succeed() : fail(s);
+  });
+}
+
+LASHUP_API int lashup_mc_publish_seq(lashup_node_t* node, const char* topic, const void* data, size_t len,
+                                     uint64_t* sequence_out) {
+  return guard([&] {
+    if (node == nullptr || topic == nullptr) return null_argument(node == nullptr ? "node" : "topic");
+    if (data == nullptr && len > 0) return null_argument("data");
+    lashup::Result<uint64_t> sequence = node->runtime->publish_and_wait(topic, payload_view(data, len));
+    if (!sequence) return fail(sequence.status());
+    if (sequence_out != nullptr) *sequence_out = *sequence;
+    return succeed();
+  });
+}
+
+LASHUP_API int lashup_mc_subscribe(lashup_node_t* node, const char* topic) {
+  return guard([&] {
+    if (node == nullptr || topic == nullptr) return null_argument(node == nullptr ? "node" : "topic");
+    if (node->state == lashup_node::State::stopped) return fail(LASHUP_ERR_CLOSED, "the node is stopped");
+    lashup::Status s = node->runtime->subscribe(topic);
+    return s ? succeed() : fail(s);
+  });
+}
+
+LASHUP_API int lashup_mc_unsubscribe(lashup_node_t* node, const char* topic) {
+  return guard([&] {
+    if (node == nullptr || topic == nullptr) return null_argument(node == nullptr ? "node" : "topic");
+    if (node->state == lashup_node::State::stopped) return fail(LASHUP_ERR_CLOSED, "the node is stopped");
+    lashup::Status s = node->runtime->unsubscribe(topic);
     return s ? succeed() : fail(s);
   });
 }

@@ -132,7 +132,7 @@ LASHUP_API const char *lashup_config_key_name(size_t index);
  * the same node and must not be called from the event callback. Reads
  * (members, reachable, distance, route tree, stats) never wait for the loop
  * thread: they read an immutable snapshot that the loop thread publishes
- * after each change. Writes (metadata, leave, health checks) are queued to
+ * after each change. Writes (metadata, leave, health checks, multicast) are queued to
  * the loop thread. */
 
 typedef struct lashup_node lashup_node_t;
@@ -201,7 +201,8 @@ typedef enum lashup_event_type {
   LASHUP_EVENT_LINK_REPORT = 4,    /* node cannot reach peer directly although peer answers others
                                       (state 1), or no longer (state 0) */
   LASHUP_EVENT_HEALTH_CHECK = 5,   /* answer to lashup_node_health_check: state 1 alive, 0 not */
-  LASHUP_EVENT_NEIGHBOR = 6        /* an overlay neighbour of this node came (state 1) or went (0) */
+  LASHUP_EVENT_NEIGHBOR = 6,       /* an overlay neighbour of this node came (state 1) or went (0) */
+  LASHUP_EVENT_MC_MESSAGE = 7      /* a multicast message on a subscribed topic (see "Multicast") */
 } lashup_event_type_t;
 
 typedef enum lashup_member_state {
@@ -232,14 +233,16 @@ LASHUP_API int lashup_node_set_event_cb(lashup_node_t *node, lashup_event_cb cb,
 /* Event accessors. Strings are owned by the event. For a NULL event: type 0,
  * strings "", numbers 0. */
 LASHUP_API int lashup_event_type(const lashup_event_t *ev);
-/* The member the event is about (for LINK_REPORT: the reporter). */
+/* The member the event is about (for LINK_REPORT: the reporter; for
+ * MC_MESSAGE: the origin, the node that published the message). */
 LASHUP_API const char *lashup_event_node(const lashup_event_t *ev);
 /* LINK_REPORT: the node the reporter cannot reach. "" otherwise. */
 LASHUP_API const char *lashup_event_peer(const lashup_event_t *ev);
 /* REACHABILITY: a lashup_member_state_t. LINK_REPORT, HEALTH_CHECK and
  * NEIGHBOR: 1 or 0 as described above. 0 otherwise. */
 LASHUP_API int lashup_event_state(const lashup_event_t *ev);
-/* MEMBER_UPDATED: the member's incarnation. */
+/* MEMBER_UPDATED: the member's incarnation. MC_MESSAGE: the origin's
+ * incarnation when it published the message. */
 LASHUP_API uint64_t lashup_event_incarnation(const lashup_event_t *ev);
 /* HEALTH_CHECK: the id lashup_node_health_check returned. */
 LASHUP_API uint64_t lashup_event_request_id(const lashup_event_t *ev);
@@ -247,6 +250,14 @@ LASHUP_API uint64_t lashup_event_request_id(const lashup_event_t *ev);
 LASHUP_API uint64_t lashup_event_rtt_us(const lashup_event_t *ev);
 /* Microseconds on CLOCK_MONOTONIC when the loop thread queued the event. */
 LASHUP_API uint64_t lashup_event_time_us(const lashup_event_t *ev);
+/* MC_MESSAGE: the topic (NUL-terminated). "" otherwise. */
+LASHUP_API const char *lashup_event_topic(const lashup_event_t *ev);
+/* MC_MESSAGE: the payload bytes (owned by the event; not NUL-terminated;
+ * non-NULL also when empty) and, if len_out is not NULL, their length.
+ * NULL and 0 for other events. */
+LASHUP_API const void *lashup_event_payload(const lashup_event_t *ev, size_t *len_out);
+/* MC_MESSAGE: the message's sequence, 1, 2, ... per origin incarnation. */
+LASHUP_API uint64_t lashup_event_sequence(const lashup_event_t *ev);
 LASHUP_API void lashup_event_destroy(lashup_event_t *ev);
 
 /* ---- Membership snapshots ----------------------------------------------------
@@ -330,10 +341,73 @@ LASHUP_API int lashup_node_set_metadata(lashup_node_t *node, const void *data, s
  * flushes the announcement before closing the connections). */
 LASHUP_API int lashup_node_leave(lashup_node_t *node);
 
+/* ---- Multicast ------------------------------------------------------------------
+ *
+ * A message published on a topic reaches every node of the cluster down a
+ * spanning tree rooted at its origin, and is delivered as a
+ * LASHUP_EVENT_MC_MESSAGE event on each node that subscribes to the topic —
+ * the origin included, when it subscribes. A message missed by the tree (a
+ * link that dropped, trees that disagreed for a moment, a full send queue) is
+ * pulled from a neighbour that has it, for as long as neighbours keep it
+ * (multicast.history_ms).
+ *
+ * Guarantees:
+ *  - at most once: a node delivers each message (origin, incarnation,
+ *    sequence) at most once;
+ *  - order: one origin's messages are delivered in the order it published
+ *    them while they travel down an unchanged tree; a repaired message is
+ *    delivered when it arrives, possibly after later ones (compare the
+ *    sequences when order matters);
+ *  - no replay: a subscription takes effect for messages that reach the node
+ *    after it; a node delivers nothing it had received before it subscribed,
+ *    and a node that joins late is not sent the messages published before;
+ *  - no delivery is guaranteed to a node that is unreachable for longer than
+ *    the history; such messages are counted in the "multicast.lost" stat of
+ *    the node that missed them.
+ * Deliveries are events: a consumer slower than the message rate loses the
+ * oldest events once events.queue_max are queued ("events.dropped").
+ *
+ * Topics are NUL-terminated, 1 to 255 bytes; topics starting with "lashup/"
+ * are reserved for the library (LASHUP_ERR_INVALID). Payloads are at most
+ * multicast.payload_bytes_max bytes (LASHUP_ERR_TOO_LARGE); data may be NULL
+ * when len is 0.
+ *
+ * Thread safety: any thread, also the event callback. */
+
+/* Publishes a message. The topic and the size are checked on the calling
+ * thread; the publish is then queued to the loop thread without waiting for
+ * it. LASHUP_OK means the message is queued and will be published — given
+ * the next sequence of this node, delivered here if this node subscribes to
+ * the topic, sent down the tree — unless the node stops first. Messages
+ * queued from one thread are published in the order of the calls. Returns
+ * LASHUP_ERR_AGAIN when the command queue (4096 commands) is full: the loop
+ * is behind, retry later; LASHUP_ERR_CLOSED when the node is not running
+ * (before start, after stop). */
+LASHUP_API int lashup_mc_publish(lashup_node_t *node, const char *topic, const void *data, size_t len);
+
+/* Like lashup_mc_publish, but waits for the loop thread to publish the
+ * message and stores its sequence (as lashup_event_sequence reports it on
+ * every node) in *sequence_out (may be NULL). One round trip to the loop
+ * thread per message: for a stream of messages use lashup_mc_publish. */
+LASHUP_API int lashup_mc_publish_seq(lashup_node_t *node, const char *topic, const void *data, size_t len,
+                                     uint64_t *sequence_out);
+
+/* Subscribes this node to topic (idempotent). Before lashup_node_start the
+ * topic is kept and subscribed at start, before any message can arrive;
+ * after start the call waits for the loop thread. LASHUP_ERR_CLOSED after
+ * stop. */
+LASHUP_API int lashup_mc_subscribe(lashup_node_t *node, const char *topic);
+
+/* Ends a subscription: messages on topic that arrive afterwards are not
+ * delivered (events queued already stay queued). LASHUP_ERR_NOT_FOUND when
+ * this node does not subscribe to topic. */
+LASHUP_API int lashup_mc_unsubscribe(lashup_node_t *node, const char *topic);
+
 /* ---- Stats -------------------------------------------------------------------
  * Counters and gauges of the latest snapshot, by name (e.g.
- * "transport.malformed_frames", "members", "members.reachable"). The names
- * are listed by lashup_node_stat_name. */
+ * "transport.malformed_frames", "members", "members.reachable",
+ * "multicast.delivered"). The names are listed by lashup_node_stat_name.
+ * Multicast counters are refreshed at least once a second. */
 LASHUP_API int lashup_node_stat(lashup_node_t *node, const char *name, uint64_t *value_out);
 LASHUP_API size_t lashup_node_stat_count(void);
 /* The name of the index-th stat; NULL past the end. Static strings. */

@@ -1,5 +1,6 @@
 #include "runtime/node_runtime.h"
 
+#include "core/wire/multicast_messages.h"
 #include "runtime/transport/tls.h"
 
 #include <event2/event.h>
@@ -29,6 +30,11 @@ constexpr Duration kCheckpointInterval = std::chrono::seconds(30);
 constexpr timeval kHousekeepingPeriod{1, 0};
 // How long stop() lets queued messages drain while connections close.
 constexpr Duration kShutdownGrace = std::chrono::milliseconds(500);
+// Room a multicast frame needs beyond its payload (origin, topic, header).
+constexpr int64_t kMulticastFrameOverheadBytes = 4096;
+// Multicast topics of the node's own protocols (the rule NodeCore::mc_publish
+// applies).
+constexpr std::string_view kReservedTopicPrefix = "lashup/";
 
 uint64_t monotonic_us() {
   return static_cast<uint64_t>(
@@ -55,6 +61,20 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(const config::Config& c
     if (address && is_wildcard(address->host)) {
       return Status::invalid("advertise_address: required when listen_address is a wildcard address (" + listen + ")");
     }
+  }
+  const int64_t payload_max = *config.get_int("multicast.payload_bytes_max");
+  const int64_t frame_max = *config.get_int("transport.frame_bytes_max");
+  if (payload_max + kMulticastFrameOverheadBytes > frame_max) {
+    return Status::invalid("multicast.payload_bytes_max (" + std::to_string(payload_max) +
+                           ") must leave " + std::to_string(kMulticastFrameOverheadBytes) +
+                           " bytes of transport.frame_bytes_max (" + std::to_string(frame_max) +
+                           ") for the message header");
+  }
+  if (payload_max > static_cast<int64_t>(wire::kMcPayloadMaxBytes)) {
+    // Receivers refuse a larger payload as malformed and close the connection.
+    return Status::invalid("multicast.payload_bytes_max (" + std::to_string(payload_max) +
+                           ") exceeds what the multicast wire format carries (" +
+                           std::to_string(wire::kMcPayloadMaxBytes) + " bytes)");
   }
   std::unique_ptr<NodeRuntime> runtime(new NodeRuntime(config));
   // The event fd exists from creation on, so an application can register it
@@ -182,7 +202,15 @@ Status NodeRuntime::start() {
   execute(core_->on_start(now()));
   dial_unnamed_contacts();
   publish();
-  running_ = true;
+  {
+    // Subscriptions made before start reach the core before any message
+    // can; later ones go to the loop thread, which runs from here on.
+    std::lock_guard lock(topics_mutex_);
+    for (const auto& topic : initial_topics_) core_->mc_subscribe(topic);
+    initial_topics_.clear();
+    topics_handed_over_ = true;
+    running_ = true;
+  }
   loop_ = std::thread([this] { run_loop(); });
   return Status::ok();
 }
@@ -199,7 +227,11 @@ void NodeRuntime::run_loop() {
   loop_id_ = std::this_thread::get_id();
   // Events queued by start() (before this thread existed) are signalled here,
   // so the callback only ever runs on this thread.
-  if (event_callback_ && events_.size() > 0) event_callback_();
+  if (event_callback_ && events_.size() > 0) {
+    in_callback_ = true;  // not re-entered by what the callback calls
+    event_callback_();
+    in_callback_ = false;
+  }
   while (running_.load()) event_base_loop(base_, 0);
 }
 
@@ -241,25 +273,100 @@ Status NodeRuntime::post(Command command) {
 }
 
 Status NodeRuntime::run(std::function<Actions(Time, NodeCore&, Status&)> command) {
-  if (std::this_thread::get_id() == loop_id_.load()) {
-    // From the event callback, on the loop thread: waiting for the loop
-    // would wait for ourselves. Run it here.
-    if (!running_) return Status::closed("the node is not running");
-    Status result;
-    execute(command(now(), *core_, result));
-    publish();
-    return result;
-  }
   struct Answer {
     Status status;
   };
-  Result<Answer> answer = ask<Answer>([this, command = std::move(command)](Time now, NodeCore& core) {
+  Result<Answer> answer = call<Answer>([this, command = std::move(command)](Time now, NodeCore& core) {
     Answer a;
     execute(command(now, core, a.status));
     publish();
     return a;
   });
   return answer ? answer->status : answer.status();
+}
+
+Status NodeRuntime::check_topic(std::string_view topic) const {
+  if (Status s = wire::validate_topic(topic); !s) return s;
+  if (topic.starts_with(kReservedTopicPrefix)) {
+    return Status::invalid("multicast topics starting with \"lashup/\" are reserved");
+  }
+  return Status::ok();
+}
+
+Status NodeRuntime::check_publish(std::string_view topic, size_t payload_bytes) const {
+  if (Status s = check_topic(topic); !s) return s;
+  const size_t max = node_config_.multicast.max_payload_bytes;
+  if (payload_bytes > max) {
+    return Status::too_large("payload of " + std::to_string(payload_bytes) +
+                             " bytes exceeds multicast.payload_bytes_max (" + std::to_string(max) + ")");
+  }
+  return Status::ok();
+}
+
+Status NodeRuntime::publish(std::string_view topic, wire::ByteView payload) {
+  if (Status s = check_publish(topic, payload.size()); !s) return s;
+  return post(
+      [this, topic = std::string(topic), payload = Bytes(payload.begin(), payload.end())](Time now, NodeCore& core) {
+        Result<uint64_t> sequence = Status::internal("not published");
+        Actions out = core.mc_publish(now, topic, payload, sequence);
+        if (!sequence) ++publishes_failed_;
+        return out;
+      });
+}
+
+Result<uint64_t> NodeRuntime::publish_and_wait(std::string_view topic, wire::ByteView payload) {
+  if (Status s = check_publish(topic, payload.size()); !s) return s;
+  struct Answer {
+    Status status;
+    uint64_t sequence = 0;
+  };
+  // Copied: a caller that gives up waiting (ask's time limit) must not
+  // leave the loop a dangling view.
+  Result<Answer> answer = call<Answer>(
+      [this, topic = std::string(topic), payload = Bytes(payload.begin(), payload.end())](Time now, NodeCore& core) {
+        Result<uint64_t> sequence = Status::internal("not published");
+        execute(core.mc_publish(now, topic, payload, sequence));
+        Answer a;
+        if (sequence) {
+          a.sequence = *sequence;
+        } else {
+          ++publishes_failed_;
+          a.status = sequence.status();
+        }
+        return a;
+      });
+  if (!answer) return answer.status();
+  if (!answer->status) return answer->status;
+  return answer->sequence;
+}
+
+Status NodeRuntime::subscribe(std::string_view topic) {
+  if (Status s = check_topic(topic); !s) return s;
+  {
+    std::lock_guard lock(topics_mutex_);
+    if (!topics_handed_over_) {
+      initial_topics_.emplace(topic);
+      return Status::ok();
+    }
+  }
+  struct Answer {
+    Status status;
+  };
+  Result<Answer> answer =
+      call<Answer>([topic = std::string(topic)](Time, NodeCore& core) { return Answer{core.mc_subscribe(topic)}; });
+  return answer ? answer->status : answer.status();
+}
+
+Status NodeRuntime::unsubscribe(std::string_view topic) {
+  const auto not_subscribed = [&] { return Status::not_found("not subscribed to " + std::string(topic)); };
+  {
+    std::lock_guard lock(topics_mutex_);
+    if (!topics_handed_over_) return initial_topics_.erase(std::string(topic)) > 0 ? Status::ok() : not_subscribed();
+  }
+  Result<bool> removed =
+      call<bool>([topic = std::string(topic)](Time, NodeCore& core) { return core.mc_unsubscribe(topic); });
+  if (!removed) return removed.status();
+  return *removed ? Status::ok() : not_subscribed();
 }
 
 void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::string& address) {
@@ -435,6 +542,7 @@ void NodeRuntime::publish() {
   const auto& node = core_->stats();
   const auto& ms = membership.stats();
   const auto& ts = transport_->stats();
+  const auto& mc = core_->multicast().stats();
   snapshot->stats = {
       membership.member_count(),
       membership.reachable_member_count(),
@@ -467,6 +575,25 @@ void NodeRuntime::publish() {
       storage_errors_,
       checkpoints_,
       ++snapshots_published_,
+      mc.published,
+      mc.delivered,
+      mc.received,
+      mc.duplicates_received,
+      mc.stale_received,
+      mc.forwarded,
+      mc.no_subscriber,
+      mc.hops_exhausted,
+      mc.announcements_sent,
+      mc.pulls_sent,
+      mc.repairs_sent,
+      mc.repaired,
+      mc.pull_misses,
+      mc.lost,
+      mc.history_evicted_early,
+      mc.missing_overflow,
+      core_->multicast().history_bytes(),
+      core_->multicast().missing_count(),
+      publishes_failed_,
   };
   std::shared_ptr<const Snapshot> published(std::move(snapshot));
   {
@@ -504,7 +631,12 @@ void NodeRuntime::execute(Actions actions) {
       if (std::holds_alternative<ProbeAnswered>(emit->event) || std::holds_alternative<ProbeTimedOut>(emit->event)) {
         continue;
       }
-      if (!std::holds_alternative<HealthCheckResult>(emit->event)) request_publish();
+      // A snapshot shows membership; what the multicast counters say is
+      // republished by the housekeeping timer.
+      if (!std::holds_alternative<HealthCheckResult>(emit->event) &&
+          !std::holds_alternative<McDelivered>(emit->event)) {
+        request_publish();
+      }
       events_.push(TimedEvent{std::move(emit->event), monotonic_us()});
       queued = true;
     }

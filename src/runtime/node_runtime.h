@@ -5,9 +5,10 @@
 // store, events to the event queue).
 //
 // Threading: create, start, stop and the destructor from one thread; post,
-// run, ask, poll, event_fd and snapshot from any thread. Events are pulled
-// with poll (the fd is readable while any is queued); an optional callback,
-// set before start, tells the loop thread's caller that events were queued.
+// run, ask, the multicast calls, poll, event_fd and snapshot from any
+// thread. Events are pulled with poll (the fd is readable while any is
+// queued); an optional callback, set before start, tells the loop thread's
+// caller that events were queued.
 #pragma once
 
 #include <atomic>
@@ -87,6 +88,23 @@ class NodeRuntime final : TransportListener {
     }
   }
 
+  // Multicast (core/multicast/multicast.h). The topic and the payload size
+  // are checked here, on the caller's thread, with the rules the core
+  // applies, so a publish that is queued is one the core accepts. Topics
+  // starting with "lashup/" are reserved (neither published nor subscribed).
+  //
+  // Queues the publish to the loop thread and returns (`again` when the
+  // command queue is full); the loop numbers the messages it publishes 1, 2,
+  // ... in the order they were queued.
+  Status publish(std::string_view topic, wire::ByteView payload);
+  // Publishes and waits for the loop thread; returns the message's sequence.
+  Result<uint64_t> publish_and_wait(std::string_view topic, wire::ByteView payload);
+  // Idempotent. Before start the topic is kept and subscribed when the core
+  // starts; after, the call waits for the loop thread.
+  Status subscribe(std::string_view topic);
+  // `not_found` for a topic that is not subscribed.
+  Status unsubscribe(std::string_view topic);
+
   // Called on the loop thread after events were queued. Set before start.
   void set_event_callback(std::function<void()> callback) { event_callback_ = std::move(callback); }
   // The latest published snapshot (null before start).
@@ -107,6 +125,20 @@ class NodeRuntime final : TransportListener {
  private:
   using Command = std::function<Actions(Time, NodeCore&)>;
   explicit NodeRuntime(const config::Config& config);
+
+  // Runs `work` on the loop thread and waits for its answer; at once when
+  // called on the loop thread (from the event callback), where waiting for
+  // the loop would wait for ourselves.
+  template <typename T>
+  Result<T> call(std::function<T(Time, NodeCore&)> work) {
+    if (std::this_thread::get_id() == loop_id_.load()) {
+      if (!running_) return Status::closed("the node is not running");
+      return work(now(), *core_);
+    }
+    return ask<T>(std::move(work));
+  }
+  Status check_topic(std::string_view topic) const;
+  Status check_publish(std::string_view topic, size_t payload_bytes) const;
 
   // TransportListener (loop thread).
   void on_peer_up(const std::string& peer, uint64_t incarnation, const std::string& address) override;
@@ -187,6 +219,12 @@ class NodeRuntime final : TransportListener {
   };
   std::vector<UnnamedContact> unnamed_contacts_;
   uint64_t connects_deferred_ = 0;
+  uint64_t publishes_failed_ = 0;  // queued publishes the core refused (none expected)
+  // Topics subscribed before start, handed to the core by start(); after
+  // that, subscriptions go to the loop thread.
+  std::mutex topics_mutex_;
+  std::set<std::string> initial_topics_;
+  bool topics_handed_over_ = false;
   Duration reconnect_min_{0};
   Duration reconnect_max_{0};
   std::mt19937_64 jitter_{std::random_device{}()};

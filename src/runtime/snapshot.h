@@ -29,7 +29,7 @@ struct MemberView {
 };
 
 // Counters and gauges, in the order of kStatNames.
-inline constexpr std::array<const char*, 31> kStatNames = {
+inline constexpr std::array<const char*, 50> kStatNames = {
     "members",                       // members with a record, this node included
     "members.reachable",             // reachable from this node, itself excluded
     "members.unreachable",           // known but unreachable (not left)
@@ -61,6 +61,27 @@ inline constexpr std::array<const char*, 31> kStatNames = {
     "storage.errors",                // failed store writes (the first is kept as the node's error)
     "storage.checkpoints",           // Berkeley DB checkpoints taken
     "snapshots.published",           // snapshots published by the loop thread
+
+    // Multicast (core/multicast/multicast.h).
+    "multicast.published",              // messages this node published
+    "multicast.delivered",              // messages delivered to this node's subscribers (its own included)
+    "multicast.received",               // first copies of others' messages
+    "multicast.duplicates_received",    // further copies (neither delivered nor forwarded)
+    "multicast.stale_received",         // from an older incarnation of their origin
+    "multicast.forwarded",              // copies sent down an origin's tree
+    "multicast.no_subscriber",          // first copies of a topic nobody here subscribes to
+    "multicast.hops_exhausted",         // received with no hops left: delivered, not forwarded
+    "multicast.announcements_sent",     // lazy-repair announcements and summaries
+    "multicast.pulls_sent",             // requests for missed messages
+    "multicast.repairs_sent",           // messages sent in answer to pulls
+    "multicast.repaired",               // first copies that came through a pull
+    "multicast.pull_misses",            // requested messages this node no longer held
+    "multicast.lost",                   // missed messages given up: no neighbour had them within the history
+    "multicast.history_evicted_early",  // kept messages dropped by multicast.history_bytes_max before history_ms
+    "multicast.missing_overflow",       // missed messages not tracked (too many missing at once)
+    "multicast.history_bytes",          // bytes of messages kept to answer pulls (gauge)
+    "multicast.missing",                // messages known to be missing, being pulled (gauge)
+    "multicast.publishes_failed",       // queued publishes the core refused (a bug if not 0)
 };
 
 struct RouteEntry {

@@ -211,6 +211,10 @@ static lashup_node_t* start_target(struct node_env* env) {
   char frame_max[16];
   snprintf(frame_max, sizeof frame_max, "%d", FRAME_BYTES_MAX);
   config_set(cfg, "transport.frame_bytes_max", frame_max);
+  /* A multicast payload must fit a frame with its header. */
+  char payload_max[16];
+  snprintf(payload_max, sizeof payload_max, "%d", FRAME_BYTES_MAX - 4096);
+  config_set(cfg, "multicast.payload_bytes_max", payload_max);
   return start_node_from(cfg);
 }
 
