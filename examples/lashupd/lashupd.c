@@ -50,6 +50,11 @@ static const char kUsage[] =
     "  --set KEY=VALUE          any configuration key (repeatable; applied last, in order)\n"
     "  --status-interval-ms N   print a status line every N ms (0: never, the default)\n"
     "  --leave-on-exit          on SIGTERM/SIGINT, leave the cluster before stopping\n"
+    "  --subscribe TOPIC        subscribe to a multicast topic from the start (repeatable)\n"
+    "  --stdin-commands         read commands from stdin, one per line:\n"
+    "                             publish TOPIC [PAYLOAD]\n"
+    "                             burst TOPIC COUNT BYTES [RATE_PER_S]\n"
+    "                             subscribe TOPIC | unsubscribe TOPIC | status\n"
     "  -h, --help               this text\n"
     "\n"
     "Events are printed on stdout, one JSON object per line. SIGUSR1 prints a\n"
@@ -105,8 +110,11 @@ typedef struct run_options {
   const char *tls_dir;
   const char **sets; /* "KEY=VALUE" strings of argv, in order */
   size_t set_count;
+  const char **topics; /* --subscribe values, in order */
+  size_t topic_count;
   long status_interval_ms;
   int leave_on_exit;
+  int stdin_commands;
 } run_options;
 
 static long parse_interval_ms(const char *text) {
@@ -123,7 +131,8 @@ static long parse_interval_ms(const char *text) {
 static void parse_run_options(int argc, char **argv, int first, run_options *options) {
   memset(options, 0, sizeof *options);
   options->sets = calloc((size_t)argc, sizeof *options->sets);
-  if (options->sets == NULL) {
+  options->topics = calloc((size_t)argc, sizeof *options->topics);
+  if (options->sets == NULL || options->topics == NULL) {
     fputs("lashupd: out of memory\n", stderr);
     exit(EXIT_RUNTIME_FAILURE);
   }
@@ -135,6 +144,10 @@ static void parse_run_options(int argc, char **argv, int first, run_options *opt
       exit(0);
     } else if (strcmp(arg, "--leave-on-exit") == 0) {
       options->leave_on_exit = 1;
+    } else if (strcmp(arg, "--stdin-commands") == 0) {
+      options->stdin_commands = 1;
+    } else if (take_value(argc, argv, &i, "--subscribe", &value)) {
+      options->topics[options->topic_count++] = value;
     } else if (take_value(argc, argv, &i, "--config", &options->config_file) ||
                take_value(argc, argv, &i, "--name", &options->node_name) ||
                take_value(argc, argv, &i, "--listen", &options->listen_address) ||
@@ -298,9 +311,21 @@ static void put_string_field(const char *key, const char *value) {
   put_json_string(value);
 }
 
+/* While a batch of events is printed, lines are flushed once at its end
+ * (one write for many multicast messages) instead of one by one. */
+static int batching_lines = 0;
+
 static void end_line(void) {
   fputs("}\n", stdout);
-  fflush(stdout);
+  if (!batching_lines) fflush(stdout);
+}
+
+static void put_error_line(const char *command, int rc) {
+  begin_line(monotonic_now_us(), "command_failed");
+  put_string_field("command", command);
+  put_string_field("error", lashup_strerror(rc));
+  put_string_field("detail", lashup_last_error());
+  end_line();
 }
 
 static const char *reachability_name(int state) {
@@ -313,6 +338,28 @@ static const char *reachability_name(int state) {
 }
 
 static const char *json_bool(int value) { return value ? "true" : "false"; }
+
+/* Payloads up to this size are printed; larger ones only by their size. */
+enum { kPayloadPrintMax = 4096 };
+
+/* A multicast payload: as text when every byte is printable ASCII, else in
+ * hex. */
+static void put_payload_field(const unsigned char *data, size_t len) {
+  if (len > kPayloadPrintMax) return;
+  int text = 1;
+  for (size_t i = 0; i < len && text; i++) text = data[i] >= 0x20 && data[i] <= 0x7E;
+  if (text) {
+    fputs(",\"payload\":\"", stdout);
+    for (size_t i = 0; i < len; i++) {
+      if (data[i] == '"' || data[i] == '\\') putchar('\\');
+      putchar(data[i]);
+    }
+  } else {
+    fputs(",\"payload_hex\":\"", stdout);
+    for (size_t i = 0; i < len; i++) printf("%02x", data[i]);
+  }
+  putchar('"');
+}
 
 static void print_event(const lashup_event_t *ev) {
   uint64_t mono_us = lashup_event_time_us(ev);
@@ -350,6 +397,18 @@ static void print_event(const lashup_event_t *ev) {
       printf(",\"alive\":%s,\"rtt_us\":%" PRIu64 ",\"request_id\":%" PRIu64, json_bool(lashup_event_state(ev)),
              lashup_event_rtt_us(ev), lashup_event_request_id(ev));
       break;
+    case LASHUP_EVENT_MC_MESSAGE: {
+      size_t len = 0;
+      const unsigned char *payload = lashup_event_payload(ev, &len);
+      begin_line(mono_us, "mc_message");
+      put_string_field("origin", node);
+      printf(",\"incarnation\":%" PRIu64 ",\"sequence\":%" PRIu64, lashup_event_incarnation(ev),
+             lashup_event_sequence(ev));
+      put_string_field("topic", lashup_event_topic(ev));
+      printf(",\"bytes\":%zu", len);
+      put_payload_field(payload, len);
+      break;
+    }
     default: /* a newer library than this program */
       begin_line(mono_us, "unknown");
       printf(",\"type\":%d", type);
@@ -359,16 +418,24 @@ static void print_event(const lashup_event_t *ev) {
   end_line();
 }
 
-/* Takes every queued event. Returns LASHUP_ERR_AGAIN when the queue is
- * empty, or the error that ended the drain (LASHUP_ERR_CLOSED once the node
- * stopped and its queue is empty). */
+/* Events printed per call of drain_events, so that a stream of multicast
+ * messages leaves room for signals, commands and publishing. */
+enum { kDrainBatchMax = 1024 };
+
+/* Takes the queued events, at most kDrainBatchMax. Returns LASHUP_ERR_AGAIN
+ * when the queue is empty, LASHUP_OK when events may be left, or the error
+ * that ended the drain (LASHUP_ERR_CLOSED once the node stopped and its
+ * queue is empty). */
 static int drain_events(lashup_node_t *node) {
   lashup_event_t *ev = NULL;
-  int rc;
-  while ((rc = lashup_node_poll(node, &ev, 0)) == LASHUP_OK) {
+  int rc = LASHUP_OK;
+  batching_lines = 1;
+  for (int taken = 0; taken < kDrainBatchMax && (rc = lashup_node_poll(node, &ev, 0)) == LASHUP_OK; taken++) {
     print_event(ev);
     lashup_event_destroy(ev);
   }
+  batching_lines = 0;
+  fflush(stdout);
   return rc;
 }
 
@@ -523,8 +590,6 @@ static int handle_signals(lashup_node_t *node) {
   return stop;
 }
 
-/* ---- Run -------------------------------------------------------------------- */
-
 /* Milliseconds from now until deadline_us for poll(), rounded up. */
 static int poll_timeout_ms(uint64_t deadline_us) {
   uint64_t now = monotonic_now_us();
@@ -533,27 +598,272 @@ static int poll_timeout_ms(uint64_t deadline_us) {
   return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+/* ---- Commands on stdin ----------------------------------------------------------
+ *
+ * With --stdin-commands, each line of stdin is a command (README.md):
+ *   publish TOPIC [PAYLOAD]             one message; waits for its sequence
+ *   burst TOPIC COUNT BYTES [RATE_PER_S] COUNT messages without waiting for
+ *                                        each, at RATE_PER_S (0 or none: as
+ *                                        fast as the node takes them)
+ *   subscribe TOPIC, unsubscribe TOPIC, status
+ * A burst runs inside the event loop, so events keep being printed; the
+ * next command is read when it is done. */
+
+enum {
+  kCommandLineMax = 8192,
+  kBurstBatchMax = 256,              /* publishes between two looks at the events */
+  kBurstBytesMax = 64 * 1024 * 1024, /* refused above: the library's limit is lower anyway */
+  kAgainRetryMs = 1                  /* after LASHUP_ERR_AGAIN (the node's command queue is full) */
+};
+
+typedef struct burst {
+  int active;
+  char topic[256];
+  uint64_t count;
+  uint64_t sent;
+  uint64_t again; /* LASHUP_ERR_AGAIN answers, retried */
+  double rate_per_s;
+  uint64_t started_us;
+  unsigned char *payload;
+  size_t bytes;
+} burst;
+
+typedef struct commands {
+  int fd; /* -1 when not reading commands, or after EOF */
+  char line[kCommandLineMax];
+  size_t used;
+  int overlong; /* discarding the rest of a line that did not fit */
+  burst burst;
+} commands;
+
+static void put_published_line(uint64_t mono_us, const char *topic, size_t bytes) {
+  begin_line(mono_us, "published");
+  put_string_field("topic", topic);
+  printf(",\"bytes\":%zu", bytes);
+}
+
+static void command_publish(lashup_node_t *node, const char *topic, const char *payload) {
+  size_t len = strlen(payload);
+  uint64_t sequence = 0;
+  uint64_t mono_us = monotonic_now_us();
+  int rc = lashup_mc_publish_seq(node, topic, payload, len, &sequence);
+  if (rc != LASHUP_OK) {
+    put_error_line("publish", rc);
+    return;
+  }
+  put_published_line(mono_us, topic, len);
+  printf(",\"sequence\":%" PRIu64, sequence);
+  end_line();
+}
+
+static int parse_u64(const char *text, uint64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-') return 0;
+  *out = value;
+  return 1;
+}
+
+static void command_burst(burst *b, char **args, int arg_count) {
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  char *end = NULL;
+  double rate = arg_count == 4 ? strtod(args[3], &end) : 0;
+  if (arg_count < 3 || arg_count > 4 || strlen(args[0]) >= sizeof b->topic || !parse_u64(args[1], &count) ||
+      !parse_u64(args[2], &bytes) || bytes > kBurstBytesMax || (arg_count == 4 && (*end != '\0' || rate < 0))) {
+    begin_line(monotonic_now_us(), "command_failed");
+    put_string_field("command", "burst");
+    put_string_field("error", "usage: burst TOPIC COUNT BYTES [RATE_PER_S]");
+    end_line();
+    return;
+  }
+  free(b->payload);
+  memset(b, 0, sizeof *b);
+  b->payload = malloc(bytes > 0 ? bytes : 1);
+  if (b->payload == NULL) {
+    fputs("lashupd: out of memory\n", stderr);
+    exit(EXIT_RUNTIME_FAILURE);
+  }
+  memcpy(b->topic, args[0], strlen(args[0]) + 1);
+  b->count = count;
+  b->bytes = (size_t)bytes;
+  b->rate_per_s = rate;
+  b->started_us = monotonic_now_us();
+  b->active = 1;
+}
+
+/* The payload of the burst's index-th message: the index in decimal,
+ * padded with '.' to the burst's size (truncated if shorter). */
+static void fill_burst_payload(burst *b, uint64_t index) {
+  char digits[24];
+  int n = snprintf(digits, sizeof digits, "%" PRIu64, index);
+  size_t copied = (size_t)n < b->bytes ? (size_t)n : b->bytes;
+  memcpy(b->payload, digits, copied);
+  memset(b->payload + copied, '.', b->bytes - copied);
+}
+
+/* Publishes what the burst may send now. Returns the milliseconds until it
+ * can send more (0: at once), or -1 once it is done. */
+static int burst_step(lashup_node_t *node, burst *b) {
+  int wait_ms = 0;
+  batching_lines = 1;
+  for (int batch = 0; b->sent < b->count && batch < kBurstBatchMax; batch++) {
+    uint64_t now = monotonic_now_us();
+    if (b->rate_per_s > 0) {
+      uint64_t due_us = b->started_us + (uint64_t)((double)b->sent * 1e6 / b->rate_per_s);
+      if (due_us > now) {
+        wait_ms = poll_timeout_ms(due_us);
+        break;
+      }
+    }
+    fill_burst_payload(b, b->sent + 1);
+    int rc = lashup_mc_publish(node, b->topic, b->payload, b->bytes);
+    if (rc == LASHUP_ERR_AGAIN) {
+      b->again++;
+      wait_ms = kAgainRetryMs;
+      break;
+    }
+    if (rc != LASHUP_OK) {
+      put_error_line("burst", rc);
+      b->count = b->sent; /* ends it */
+      break;
+    }
+    b->sent++;
+    put_published_line(now, b->topic, b->bytes);
+    printf(",\"index\":%" PRIu64, b->sent);
+    end_line();
+  }
+  if (b->sent == b->count) {
+    begin_line(monotonic_now_us(), "burst_done");
+    put_string_field("topic", b->topic);
+    printf(",\"published\":%" PRIu64 ",\"again\":%" PRIu64 ",\"elapsed_us\":%" PRIu64, b->sent, b->again,
+           monotonic_now_us() - b->started_us);
+    end_line();
+    b->active = 0;
+    wait_ms = -1;
+  }
+  batching_lines = 0;
+  fflush(stdout);
+  return wait_ms;
+}
+
+static void command_subscription(lashup_node_t *node, const char *command, const char *topic) {
+  int subscribe = strcmp(command, "subscribe") == 0;
+  int rc = subscribe ? lashup_mc_subscribe(node, topic) : lashup_mc_unsubscribe(node, topic);
+  if (rc != LASHUP_OK) {
+    put_error_line(command, rc);
+    return;
+  }
+  begin_line(monotonic_now_us(), subscribe ? "subscribed" : "unsubscribed");
+  put_string_field("topic", topic);
+  end_line();
+}
+
+static void run_command(lashup_node_t *node, commands *c, char *line) {
+  /* "publish TOPIC PAYLOAD": the payload is the rest of the line, spaces
+   * included; the other commands split on single spaces. */
+  char *args[5];
+  int arg_count = 0;
+  char *command = line;
+  char *rest = strchr(line, ' ');
+  if (rest != NULL) *rest++ = '\0';
+  if (command[0] == '\0') return; /* a blank line */
+  if (strcmp(command, "publish") == 0 && rest != NULL) {
+    char *payload = strchr(rest, ' ');
+    if (payload != NULL) *payload++ = '\0';
+    command_publish(node, rest, payload != NULL ? payload : "");
+    return;
+  }
+  while (rest != NULL && arg_count < 5) {
+    args[arg_count++] = rest;
+    rest = strchr(rest, ' ');
+    if (rest != NULL) *rest++ = '\0';
+  }
+  if (strcmp(command, "burst") == 0 && rest == NULL) {
+    command_burst(&c->burst, args, arg_count);
+  } else if ((strcmp(command, "subscribe") == 0 || strcmp(command, "unsubscribe") == 0) && arg_count == 1) {
+    command_subscription(node, command, args[0]);
+  } else if (strcmp(command, "status") == 0 && arg_count == 0) {
+    print_status(node);
+  } else {
+    begin_line(monotonic_now_us(), "command_failed");
+    put_string_field("command", command);
+    put_string_field("error", "unknown command or wrong arguments");
+    end_line();
+  }
+}
+
+/* Runs the complete lines read so far, stopping when a burst starts (the
+ * rest waits for its end). */
+static void run_commands(lashup_node_t *node, commands *c) {
+  char *newline;
+  while (!c->burst.active && (newline = memchr(c->line, '\n', c->used)) != NULL) {
+    size_t length = (size_t)(newline - c->line);
+    *newline = '\0';
+    if (length > 0 && c->line[length - 1] == '\r') c->line[length - 1] = '\0';
+    if (!c->overlong) run_command(node, c, c->line);
+    c->overlong = 0;
+    c->used -= length + 1;
+    memmove(c->line, newline + 1, c->used);
+  }
+}
+
+/* Reads what stdin holds (poll said it is readable, so read does not
+ * block) and runs the complete lines. */
+static void read_commands(lashup_node_t *node, commands *c) {
+  if (c->used == sizeof c->line) {
+    /* A line longer than the buffer: reported, then skipped to its end. */
+    begin_line(monotonic_now_us(), "command_failed");
+    put_string_field("command", "");
+    put_string_field("error", "command line too long");
+    end_line();
+    c->used = 0;
+    c->overlong = 1;
+  }
+  ssize_t n = read(c->fd, c->line + c->used, sizeof c->line - c->used);
+  if (n < 0 && errno == EINTR) return;
+  if (n <= 0) {
+    c->fd = -1; /* EOF or error: no more commands; the node keeps running */
+    return;
+  }
+  c->used += (size_t)n;
+  run_commands(node, c);
+}
+
+/* ---- Run -------------------------------------------------------------------- */
+
 /* Prints events until a stop signal (returns 0) or until the node stops on
- * its own or polling fails (returns 1). */
-static int event_loop(lashup_node_t *node, long status_interval_ms) {
+ * its own or polling fails (returns 1). Runs the commands of stdin when
+ * c->fd is not -1. */
+static int event_loop(lashup_node_t *node, long status_interval_ms, commands *c) {
   uint64_t interval_us = (uint64_t)status_interval_ms * 1000u;
   uint64_t next_status_us = monotonic_now_us() + interval_us;
   for (;;) {
-    struct pollfd fds[2] = {{.fd = signal_pipe[0], .events = POLLIN},
-                            {.fd = lashup_node_event_fd(node), .events = POLLIN}};
     int timeout_ms = interval_us > 0 ? poll_timeout_ms(next_status_us) : -1;
-    if (poll(fds, 2, timeout_ms) < 0) {
+    if (c->burst.active) {
+      int burst_ms = burst_step(node, &c->burst);
+      if (burst_ms < 0) run_commands(node, c); /* those that waited for the burst */
+      if (burst_ms >= 0 && (timeout_ms < 0 || burst_ms < timeout_ms)) timeout_ms = burst_ms;
+      if (c->burst.active && timeout_ms < 0) timeout_ms = 0;
+    }
+    /* While a burst runs, stdin waits (a negative fd is ignored by poll). */
+    struct pollfd fds[3] = {{.fd = signal_pipe[0], .events = POLLIN},
+                            {.fd = lashup_node_event_fd(node), .events = POLLIN},
+                            {.fd = c->burst.active ? -1 : c->fd, .events = POLLIN}};
+    if (poll(fds, 3, timeout_ms) < 0) {
       if (errno == EINTR) continue;
       perror("lashupd: poll");
       return 1;
     }
     if (fds[1].revents != 0) {
       int rc = drain_events(node);
-      if (rc != LASHUP_ERR_AGAIN) {
+      if (rc != LASHUP_ERR_AGAIN && rc != LASHUP_OK) {
         fprintf(stderr, "lashupd: the node stopped: %s: %s\n", lashup_strerror(rc), lashup_last_error());
         return 1;
       }
     }
+    if (fds[2].revents != 0) read_commands(node, c);
     if (fds[0].revents != 0 && handle_signals(node)) return 0;
     if (interval_us > 0 && monotonic_now_us() >= next_status_us) {
       print_status(node);
@@ -577,7 +887,10 @@ static void leave_cluster(lashup_node_t *node) {
   int timeout_ms;
   while ((timeout_ms = poll_timeout_ms(deadline_us)) > 0) {
     struct pollfd fd = {.fd = lashup_node_event_fd(node), .events = POLLIN};
-    if (poll(&fd, 1, timeout_ms) > 0 && drain_events(node) != LASHUP_ERR_AGAIN) return;
+    if (poll(&fd, 1, timeout_ms) > 0) {
+      int drained = drain_events(node);
+      if (drained != LASHUP_ERR_AGAIN && drained != LASHUP_OK) return;
+    }
   }
 }
 
@@ -592,6 +905,14 @@ static int run(const run_options *options) {
     return EXIT_USAGE;
   }
   install_signal_handlers();
+  for (size_t i = 0; i < options->topic_count; i++) {
+    rc = lashup_mc_subscribe(node, options->topics[i]);
+    if (rc != LASHUP_OK) {
+      fprintf(stderr, "lashupd: --subscribe %s: %s\n", options->topics[i], lashup_last_error());
+      lashup_node_destroy(node);
+      return EXIT_USAGE;
+    }
+  }
   rc = lashup_node_start(node);
   if (rc != LASHUP_OK) {
     fprintf(stderr, "lashupd: cannot start: %s: %s\n", lashup_strerror(rc), lashup_last_error());
@@ -599,16 +920,20 @@ static int run(const run_options *options) {
     return EXIT_RUNTIME_FAILURE;
   }
   int status = EXIT_RUNTIME_FAILURE;
+  static commands stdin_commands; /* large: not on the stack */
+  stdin_commands.fd = options->stdin_commands ? STDIN_FILENO : -1;
   if (print_started(node) == LASHUP_OK) {
-    status = event_loop(node, options->status_interval_ms) == 0 ? 0 : EXIT_RUNTIME_FAILURE;
+    status = event_loop(node, options->status_interval_ms, &stdin_commands) == 0 ? 0 : EXIT_RUNTIME_FAILURE;
     if (status == 0 && options->leave_on_exit) leave_cluster(node);
   }
+  free(stdin_commands.burst.payload);
   rc = lashup_node_stop(node);
   if (rc != LASHUP_OK) {
     fprintf(stderr, "lashupd: stop: %s: %s\n", lashup_strerror(rc), lashup_last_error());
     status = EXIT_RUNTIME_FAILURE;
   }
-  drain_events(node); /* what was queued before the stop */
+  while (drain_events(node) == LASHUP_OK) {
+  } /* what was queued before the stop */
   begin_line(monotonic_now_us(), "stopped");
   put_string_field("node", lashup_node_name(node));
   end_line();
@@ -699,5 +1024,6 @@ int main(int argc, char **argv) {
   parse_run_options(argc, argv, first, &options);
   int status = run(&options);
   free(options.sets);
+  free(options.topics);
   return status;
 }

@@ -21,6 +21,9 @@ nodes run:
                         for n in cluster.running()),
             timeout_s=5, what="n2 unreachable everywhere")
 
+A node started with "--stdin-commands" among its arguments reads commands
+from a pipe: `node.send("publish topic hello")`.
+
 Times: `mono_us` in the lines is CLOCK_MONOTONIC in microseconds, the clock
 of `time.monotonic_ns()` on Linux, so `monotonic_us()` taken here compares
 with them directly.
@@ -105,8 +108,12 @@ class Node:
         if self.running:
             raise RuntimeError(f"{self.name} is running already")
         os.makedirs(self.data_dir, exist_ok=True)
+        if self.process is not None and self.process.stdin is not None:
+            self.process.stdin.close()  # the pipe of an earlier run
+        argv = self.command()
+        stdin = subprocess.PIPE if "--stdin-commands" in argv else subprocess.DEVNULL
         with open(self.log_path, "ab") as out, open(self.err_path, "ab") as err:
-            self.process = subprocess.Popen(self.command(), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=stdin)
         # For a shell trap that cleans up after a Python killed too hard to do it.
         with open(self.pid_path, "w") as f:
             f.write(f"{self.process.pid}\n")
@@ -163,6 +170,14 @@ class Node:
         except FileNotFoundError:
             return ""
 
+    def send(self, *lines):
+        """Writes command lines to a node started with --stdin-commands
+        (examples/lashupd/README.md)."""
+        if self.process is None or self.process.stdin is None:
+            raise RuntimeError(f"{self.name} does not read commands (start it with --stdin-commands)")
+        self.process.stdin.write("".join(line + "\n" for line in lines).encode())
+        self.process.stdin.flush()
+
     # ---- process control ----
 
     def signal(self, signo):
@@ -212,6 +227,8 @@ class Node:
 
     def close(self):
         self.kill()
+        if self.process is not None and self.process.stdin is not None:
+            self.process.stdin.close()
         if self._log is not None:
             self._log.close()
             self._log = None
