@@ -34,6 +34,8 @@ int error_code(StatusCode code) {
     case StatusCode::tls: return LASHUP_ERR_TLS;
     case StatusCode::storage: return LASHUP_ERR_STORAGE;
     case StatusCode::state: return LASHUP_ERR_STATE;
+    case StatusCode::permission: return LASHUP_ERR_PERMISSION;
+    case StatusCode::type_mismatch: return LASHUP_ERR_TYPE;
     case StatusCode::closed: return LASHUP_ERR_CLOSED;
     case StatusCode::again: return LASHUP_ERR_AGAIN;
     case StatusCode::internal: return LASHUP_ERR_INTERNAL;
@@ -81,6 +83,8 @@ LASHUP_API const char* lashup_strerror(int err) {
     case LASHUP_ERR_CONFLICT: return "conflicting concurrent update";
     case LASHUP_ERR_TOO_LARGE: return "size limit exceeded";
     case LASHUP_ERR_STATE: return "not allowed in the current state";
+    case LASHUP_ERR_PERMISSION: return "not this node's namespace";
+    case LASHUP_ERR_TYPE: return "type mismatch";
     case LASHUP_ERR_INTERNAL: return "internal error";
     default: return "unknown error";
   }

@@ -61,6 +61,8 @@ typedef enum lashup_err {
   LASHUP_ERR_CONFLICT = -11,  /* a compare-and-set context is stale */
   LASHUP_ERR_TOO_LARGE = -12, /* a size limit was exceeded */
   LASHUP_ERR_STATE = -13,     /* not allowed in the object's current state */
+  LASHUP_ERR_PERMISSION = -14, /* a write to another node's namespace (nodes/<name>/...) */
+  LASHUP_ERR_TYPE = -15,       /* an operation of another type than the field it addresses */
   LASHUP_ERR_INTERNAL = -99   /* a bug in liblashup; please report it */
 } lashup_err_t;
 

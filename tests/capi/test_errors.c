@@ -14,7 +14,8 @@ static void every_code_has_its_own_string(void **state) {
   static const int codes[] = {LASHUP_OK,           LASHUP_ERR_INVALID,  LASHUP_ERR_NOMEM,    LASHUP_ERR_AGAIN,
                               LASHUP_ERR_TIMEOUT,  LASHUP_ERR_CLOSED,   LASHUP_ERR_NOT_FOUND, LASHUP_ERR_IO,
                               LASHUP_ERR_TLS,      LASHUP_ERR_STORAGE,  LASHUP_ERR_VERSION,  LASHUP_ERR_CONFLICT,
-                              LASHUP_ERR_TOO_LARGE, LASHUP_ERR_STATE,   LASHUP_ERR_INTERNAL};
+                              LASHUP_ERR_TOO_LARGE, LASHUP_ERR_STATE,   LASHUP_ERR_PERMISSION, LASHUP_ERR_TYPE,
+                              LASHUP_ERR_INTERNAL};
   const size_t n = sizeof codes / sizeof codes[0];
   for (size_t i = 0; i < n; ++i) {
     const char *text = lashup_strerror(codes[i]);

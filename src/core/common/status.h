@@ -20,6 +20,8 @@ enum class StatusCode : int {
   tls,           // TLS material missing or unusable
   storage,       // the persistent store failed
   state,         // not allowed in the object's current state
+  permission,    // a write to another node's namespace
+  type_mismatch, // an operation of another type than the field it addresses
   closed,        // the node is stopped
   again,         // a bounded queue is full; retry later
   internal,
@@ -38,6 +40,8 @@ class Status {
   static Status tls(std::string message) { return {StatusCode::tls, std::move(message)}; }
   static Status storage(std::string message) { return {StatusCode::storage, std::move(message)}; }
   static Status state(std::string message) { return {StatusCode::state, std::move(message)}; }
+  static Status permission(std::string message) { return {StatusCode::permission, std::move(message)}; }
+  static Status type_mismatch(std::string message) { return {StatusCode::type_mismatch, std::move(message)}; }
   static Status closed(std::string message) { return {StatusCode::closed, std::move(message)}; }
   static Status again(std::string message) { return {StatusCode::again, std::move(message)}; }
   static Status internal(std::string message) { return {StatusCode::internal, std::move(message)}; }

@@ -121,6 +121,7 @@ Status with_message(const Status& status, std::string message) {
     case StatusCode::too_large: return Status::too_large(std::move(message));
     case StatusCode::conflict: return Status::conflict(std::move(message));
     case StatusCode::internal: return Status::internal(std::move(message));
+    case StatusCode::type_mismatch: return Status::type_mismatch(std::move(message));
     default: return Status::invalid(std::move(message));
   }
 }
@@ -150,7 +151,7 @@ class BatchExecutor {
     const auto type = static_cast<uint8_t>(op.field.type);
     if (type == 0 || type > kFieldTypeMax) return Status::invalid("unknown field type");
     if (op.kind != FieldOp::Kind::remove_field && op.field.type != type_of_kind(op.kind)) {
-      return Status::invalid(std::string("operation ") + op_kind_name(op.kind) + " does not apply to a " +
+      return Status::type_mismatch(std::string("operation ") + op_kind_name(op.kind) + " does not apply to a " +
                              field_type_name(op.field.type) + " field");
     }
     if (op.field.name.size() > limits_.field_name_bytes_max) return Status::too_large("field name over its limit");

@@ -93,7 +93,7 @@ TEST(Map, an_operation_of_the_wrong_type_for_its_field_is_invalid) {
   op.field.type = FieldType::counter;
   auto result = m.apply(kA, Ops{FieldOp::increment("c", 1), op});
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.status().code(), StatusCode::invalid);
+  EXPECT_EQ(result.status().code(), StatusCode::type_mismatch);
   EXPECT_EQ(result.status().message(), "ops[1] add \"c\" (counter): operation add does not apply to a counter field");
   EXPECT_TRUE(m.empty());
 }

@@ -1,0 +1,186 @@
+#include "core/kv/kv_store.h"
+
+#include <numeric>
+
+namespace lashup::kv {
+
+namespace {
+
+// Encoded bytes an operation may add beyond its payload (dots, tags).
+constexpr size_t kOpOverheadBytes = 64;
+
+}  // namespace
+
+std::optional<std::string_view> namespace_owner(std::string_view key) {
+  if (!key.starts_with(kNodesPrefix)) return std::nullopt;
+  std::string_view rest = key.substr(kNodesPrefix.size());
+  const size_t slash = rest.find('/');
+  return slash == std::string_view::npos ? rest : rest.substr(0, slash);
+}
+
+Status validate_key(std::string_view key) {
+  if (key.empty()) return Status::invalid("empty key");
+  if (key.size() > kKeyBytesMax) return Status::too_large("key longer than 4096 bytes");
+  if (auto owner = namespace_owner(key); owner && owner->empty()) {
+    return Status::invalid("key \"" + std::string(key) + "\" names no node after \"nodes/\"");
+  }
+  return Status::ok();
+}
+
+bool glob_match(std::string_view pattern, std::string_view key) {
+  // Iterative matcher with one backtrack point per star kind.
+  size_t p = 0, k = 0;
+  size_t star_p = std::string_view::npos, star_k = 0;
+  bool star_crosses = false;
+  while (k < key.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star_crosses = p + 1 < pattern.size() && pattern[p + 1] == '*';
+      p += star_crosses ? 2 : 1;
+      star_p = p;
+      star_k = k;
+      continue;
+    }
+    if (p < pattern.size() && (pattern[p] == key[k] || (pattern[p] == '?' && key[k] != '/'))) {
+      ++p;
+      ++k;
+      continue;
+    }
+    // Backtrack: let the last star swallow one more byte.
+    if (star_p != std::string_view::npos && (star_crosses || key[star_k] != '/')) {
+      p = star_p;
+      k = ++star_k;
+      continue;
+    }
+    return false;
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+KvStore::KvStore(KvConfig config, ReplicaId self) : config_(std::move(config)), self_(std::move(self)) {}
+
+size_t KvStore::ops_bytes(std::span<const crdt::FieldOp> ops) {
+  size_t bytes = 0;
+  for (const auto& op : ops) {
+    bytes += kOpOverheadBytes + op.field.name.size() + op.assignment.value.size();
+    for (const auto& e : op.elements) bytes += e.size() + 8;
+    bytes += ops_bytes(op.ops);
+  }
+  return bytes;
+}
+
+Result<KvStore::Written> KvStore::update(std::string_view key, std::span<const crdt::FieldOp> ops,
+                                         const crdt::CausalContext* expected) {
+  if (Status s = validate_key(key); !s) return s;
+  if (auto owner = namespace_owner(key); owner && *owner != self_.name) {
+    return Status::permission("key \"" + std::string(key) + "\" is in the namespace of node \"" + std::string(*owner) +
+                              "\"; only that node writes it");
+  }
+  if (ops.empty()) return Status::invalid("an update needs at least one operation");
+  auto it = entries_.find(key);
+  const bool existed = it != entries_.end();
+  const size_t before = existed ? it->second.encoded_bytes : 0;
+  if (before + ops_bytes(ops) > config_.value_bytes_max) {
+    return Status::too_large("the value of \"" + std::string(key) + "\" would exceed kv.value_bytes_max (" +
+                             std::to_string(config_.value_bytes_max) + " bytes)");
+  }
+  if (!existed) it = entries_.emplace(std::string(key), Entry{}).first;
+  Entry& entry = it->second;
+  const bool was_live = !entry.map.empty();
+  Result<crdt::Map> delta = expected == nullptr ? entry.map.apply(self_, ops, config_.limits)
+                                                : entry.map.apply_if(self_, ops, *expected, config_.limits);
+  if (!delta) {
+    if (!existed) entries_.erase(it);
+    return delta.status();
+  }
+  return finish_write(key, entry, was_live, std::move(delta));
+}
+
+Result<KvStore::Written> KvStore::remove(std::string_view key) {
+  if (Status s = validate_key(key); !s) return s;
+  if (auto owner = namespace_owner(key); owner && *owner != self_.name) {
+    return Status::permission("key \"" + std::string(key) + "\" is in the namespace of node \"" + std::string(*owner) +
+                              "\"; only that node deletes it");
+  }
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.map.empty()) {
+    return Status::not_found("no key \"" + std::string(key) + "\" to delete");
+  }
+  return finish_write(key, it->second, true, it->second.map.clear(self_));
+}
+
+Result<KvStore::Written> KvStore::finish_write(std::string_view, Entry& entry, bool was_live,
+                                               Result<crdt::Map> delta) {
+  ++stats_.local_updates;
+  entry.encoded_bytes = entry.map.encode().size();
+  const bool live = !entry.map.empty();
+  if (live != was_live) live ? ++live_keys_ : --live_keys_;
+  return Written{std::move(*delta), entry.map.value()};
+}
+
+Result<crdt::JoinOutcome> KvStore::apply(std::string_view key, const crdt::Map& delta) {
+  if (Status s = validate_key(key); !s) {
+    ++stats_.deltas_rejected;
+    return s;
+  }
+  if (auto owner = namespace_owner(key)) {
+    const auto& context = delta.context();
+    for (size_t r = 0; r < context.replica_count(); ++r) {
+      if (context.replica(static_cast<crdt::ReplicaIndex>(r)).name != *owner) {
+        ++stats_.deltas_rejected;
+        return Status::permission("a delta for \"" + std::string(key) + "\" carries writes of node \"" +
+                                  context.replica(static_cast<crdt::ReplicaIndex>(r)).name + "\"");
+      }
+    }
+  }
+  auto it = entries_.find(key);
+  if (it == entries_.end()) it = entries_.emplace(std::string(key), Entry{}).first;
+  Entry& entry = it->second;
+  const bool was_live = !entry.map.empty();
+  const crdt::JoinOutcome outcome = entry.map.join(delta);
+  if (outcome.state_changed) {
+    ++stats_.deltas_applied;
+    entry.encoded_bytes = entry.map.encode().size();
+  } else {
+    ++stats_.deltas_redundant;
+  }
+  const bool live = !entry.map.empty();
+  if (live != was_live) live ? ++live_keys_ : --live_keys_;
+  return outcome;
+}
+
+const crdt::Map* KvStore::get(std::string_view key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.map.empty()) return nullptr;
+  return &it->second.map;
+}
+
+std::vector<std::string> KvStore::keys_with_prefix(std::string_view prefix) const {
+  std::vector<std::string> out;
+  for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.starts_with(prefix); ++it) {
+    if (!it->second.map.empty()) out.push_back(it->first);
+  }
+  return out;
+}
+
+std::vector<std::string> KvStore::keys_matching(std::string_view glob) const {
+  // Scan from the literal prefix of the pattern only.
+  const size_t literal = glob.find_first_of("*?");
+  const std::string_view prefix = glob.substr(0, literal);
+  std::vector<std::string> out;
+  for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.starts_with(prefix); ++it) {
+    if (!it->second.map.empty() && glob_match(glob, it->first)) out.push_back(it->first);
+  }
+  return out;
+}
+
+uint64_t KvStore::digest() const {
+  wire::Writer w;
+  for (const auto& [key, entry] : entries_) {
+    w.string(key);
+    w.fixed64(entry.map.digest());
+  }
+  return crdt::fnv1a64(w.take());
+}
+
+}  // namespace lashup::kv
