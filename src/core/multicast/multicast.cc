@@ -109,7 +109,7 @@ Result<uint64_t> Multicast::publish(Time now, std::string_view topic, wire::Byte
   own.next = m.sequence + 1;
   own.highest = m.sequence;
   keep(now, own, m);
-  deliver(m, out);
+  deliver(now, m, out);
   send_down_tree(now, m, NodeName(), out);
   return m.sequence;
 }
@@ -259,11 +259,15 @@ void Multicast::accept(Time now, const NodeName& from, wire::McData m, Actions& 
   mark_received(*o, m.sequence);
   if (!o->above.empty() && !o->hole_since) o->hole_since = now;
   keep(now, *o, m);
-  deliver(m, out);
+  deliver(now, m, out);
   send_down_tree(now, m, from, out);
 }
 
-void Multicast::deliver(const wire::McData& m, Actions& out) {
+void Multicast::deliver(Time now, const wire::McData& m, Actions& out) {
+  if (m.topic.starts_with(kReservedTopicPrefix)) {
+    topology_.deliver_internal(now, m, out);
+    return;
+  }
   if (topics_.count(m.topic) == 0) {
     ++stats_.no_subscriber;
     return;

@@ -88,7 +88,14 @@ class MulticastTopology {
   // The overlay neighbours, and whether a connection to `peer` is up now.
   virtual const std::vector<NodeName>& neighbors() = 0;
   virtual bool connected(const NodeName& peer) const = 0;
+  // A message on a reserved topic ("lashup/..."): the node's own protocols
+  // (the KV store's deltas) take it instead of subscribers, once.
+  virtual void deliver_internal(Time now, const wire::McData& m, Actions& out) {
+    (void)now, (void)m, (void)out;
+  }
 };
+
+inline constexpr std::string_view kReservedTopicPrefix = "lashup/";
 
 struct MulticastStats {
   uint64_t published = 0;
@@ -170,7 +177,7 @@ class Multicast {
   void advance_floor(Origin& o, uint64_t to, bool count_lost);
   void note_missing(Time now, Origin& o, uint64_t sequence, const NodeName& holder, Time due);
   void accept(Time now, const NodeName& from, wire::McData m, Actions& out);
-  void deliver(const wire::McData& m, Actions& out);
+  void deliver(Time now, const wire::McData& m, Actions& out);
   void send_down_tree(Time now, const wire::McData& m, const NodeName& from, Actions& out);
   void keep(Time now, Origin& o, const wire::McData& m);
   void queue_announcement(Time now, const NodeName& to, const wire::McData& m);

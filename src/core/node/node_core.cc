@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/kv/kv_messages.h"
 #include "core/wire/ping_messages.h"
 
 namespace lashup {
@@ -55,6 +56,7 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   n.multicast.history = ms("multicast.history_ms");
   n.multicast.history_bytes_max = count("multicast.history_bytes_max");
   n.multicast.origins_max = count("multicast.origins_max");
+  n.kv.value_bytes_max = count("kv.value_bytes_max");
   return n;
 }
 
@@ -66,7 +68,8 @@ NodeCore::NodeCore(NodeConfig config, Incarnation incarnation, const PersistedSt
       overlay_(config_.overlay, config_.self, config_.contacts, random_, connections_, *this),
       membership_(config_.membership, config_.self, incarnation, random_, connections_, *this),
       detector_(config_.detector, random_, connections_, *this),
-      multicast_(config_.multicast, config_.self.name, incarnation, random_, *this) {
+      multicast_(config_.multicast, config_.self.name, incarnation, random_, *this),
+      kv_(config_.kv, ReplicaId{config_.self.name, incarnation}) {
   if (auto it = persisted.find(kPersistPassiveView); it != persisted.end()) {
     remembered_ = Overlay::decode_passive(it->second);
   }
@@ -251,10 +254,6 @@ void NodeCore::refill_passive(Time now) {
   }
 }
 
-namespace {
-constexpr std::string_view kReservedTopicPrefix = "lashup/";
-}
-
 Actions NodeCore::mc_publish(Time now, std::string_view topic, wire::ByteView payload, Result<uint64_t>& result) {
   Actions out;
   if (topic.starts_with(kReservedTopicPrefix)) {
@@ -269,6 +268,38 @@ Actions NodeCore::mc_publish(Time now, std::string_view topic, wire::ByteView pa
 Status NodeCore::mc_subscribe(std::string_view topic) { return multicast_.subscribe(topic); }
 
 bool NodeCore::mc_unsubscribe(std::string_view topic) { return multicast_.unsubscribe(topic); }
+
+Actions NodeCore::kv_update(Time now, std::string_view key, std::span<const crdt::FieldOp> ops,
+                            const crdt::CausalContext* expected, Result<kv::KvStore::Written>& result) {
+  result = kv_.update(key, ops, expected);
+  if (!result || result->delta.is_bottom()) return {};
+  return replicate(now, key, result->delta);
+}
+
+Actions NodeCore::kv_remove(Time now, std::string_view key, Result<kv::KvStore::Written>& result) {
+  result = kv_.remove(key);
+  if (!result || result->delta.is_bottom()) return {};
+  return replicate(now, key, result->delta);
+}
+
+Actions NodeCore::replicate(Time now, std::string_view key, const crdt::Map& delta) {
+  Actions out;
+  auto published = multicast_.publish(now, kv::kDeltaTopic, kv::encode(kv::KeyDelta{std::string(key), delta}), out);
+  // Too large for one multicast message: anti-entropy carries it.
+  if (!published) ++stats_.kv_deltas_unsent;
+  if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
+  return out;
+}
+
+void NodeCore::deliver_internal(Time, const wire::McData& m, Actions&) {
+  if (m.topic != kv::kDeltaTopic) return;  // a newer node's protocol: not ours to read
+  auto d = kv::decode_key_delta(m.payload, config_.kv.limits);
+  if (!d) {
+    ++stats_.kv_deltas_malformed;
+    return;
+  }
+  if (!kv_.apply(d->key, d->delta)) ++stats_.kv_deltas_refused;
+}
 
 const std::vector<NodeName>& NodeCore::tree_children(const NodeName& origin) {
   return membership_.tree_children(origin);

@@ -12,6 +12,7 @@
 #include "core/common/protocol_core.h"
 #include "core/config/config.h"
 #include "core/detector/detector.h"
+#include "core/kv/kv_store.h"
 #include "core/membership/membership.h"
 #include "core/multicast/multicast.h"
 #include "core/node/connections.h"
@@ -26,6 +27,7 @@ struct NodeConfig {
   MembershipConfig membership;
   DetectorConfig detector;
   MulticastConfig multicast;
+  kv::KvConfig kv;
   Duration departition_probe_interval = 2s;
   Duration idle_connection_timeout = 10s;
 
@@ -45,6 +47,9 @@ struct NodeStats {
   uint64_t neighbors_link_broken = 0;
   uint64_t connection_closes_detected = 0;
   uint64_t departition_probes = 0;
+  uint64_t kv_deltas_malformed = 0;  // undecodable KV deltas (from their origin, through any relay)
+  uint64_t kv_deltas_refused = 0;    // decodable, but refused by the store (namespaces)
+  uint64_t kv_deltas_unsent = 0;     // local writes whose delta could not be published
 };
 
 class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener, DetectorListener, MulticastTopology {
@@ -73,6 +78,12 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Actions mc_publish(Time now, std::string_view topic, wire::ByteView payload, Result<uint64_t>& result);
   Status mc_subscribe(std::string_view topic);
   bool mc_unsubscribe(std::string_view topic);
+  // The replicated KV store (see core/kv/kv_store.h): a write applies here
+  // and its delta goes to every node over multicast.
+  Actions kv_update(Time now, std::string_view key, std::span<const crdt::FieldOp> ops,
+                    const crdt::CausalContext* expected, Result<kv::KvStore::Written>& result);
+  Actions kv_remove(Time now, std::string_view key, Result<kv::KvStore::Written>& result);
+  const kv::KvStore& kv() const { return kv_; }
 
   const NodeName& name() const { return config_.self.name; }
   Incarnation incarnation() const { return incarnation_; }
@@ -100,6 +111,8 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   const std::vector<NodeName>& tree_children(const NodeName& origin) override;
   const std::vector<NodeName>& neighbors() override { return neighbor_names_; }
   bool connected(const NodeName& peer) const override { return connections_.is_up(peer); }
+  void deliver_internal(Time now, const wire::McData& m, Actions& out) override;
+  Actions replicate(Time now, std::string_view key, const crdt::Map& delta);
 
   void departition_probe(Time now, Actions& out);
   void refill_passive(Time now);
@@ -115,6 +128,7 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Membership membership_;
   Detector detector_;
   Multicast multicast_;
+  kv::KvStore kv_;
   NodeStats stats_;
   std::vector<NodeName> neighbor_names_;  // the active view, for multicast
 

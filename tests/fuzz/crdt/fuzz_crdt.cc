@@ -13,6 +13,7 @@
 #include "core/crdt/lww_register.h"
 #include "core/crdt/map.h"
 #include "core/crdt/or_set.h"
+#include "core/kv/kv_messages.h"
 
 using namespace lashup;
 using namespace lashup::crdt;
@@ -104,8 +105,19 @@ void fuzz(lashup::wire::ByteView input) {
 
 }  // namespace
 
+// A KV delta (the payload of a "lashup/kv" multicast message): decodes or
+// fails, and what decodes re-encodes canonically.
+void fuzz_key_delta(lashup::wire::ByteView input) {
+  auto d = lashup::kv::decode_key_delta(input, fuzz_limits());
+  if (!d) return;
+  const lashup::wire::Bytes canonical = lashup::kv::encode(*d);
+  auto again = lashup::kv::decode_key_delta(canonical);
+  check(again.is_ok() && again->key == d->key && again->delta == d->delta);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const lashup::wire::ByteView input(data, size);
+  fuzz_key_delta(input);
   // The second byte of every encoding is its type tag.
   const uint8_t tag = size >= 2 ? data[1] : 0;
   switch (tag) {

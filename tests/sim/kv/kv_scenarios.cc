@@ -1,0 +1,180 @@
+// KV scenarios of lashup-sim (issue: replicated KV store).
+//
+//  kv-converge  full nodes write random updates to shared keys while
+//               (optionally) a share of the overlay's links is cut; after
+//               the heal every replica is identical and holds every
+//               acknowledged update. Deltas travel over multicast and its
+//               repair; anti-entropy and crash/restart (kv-chaos) come with
+//               persistence.
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "control/control_cluster.h"
+#include "control/control_scenarios.h"
+#include "scenario.h"
+
+namespace lashup::sim {
+namespace {
+
+struct WallClock {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  double ms() const {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+};
+
+std::vector<std::pair<NodeIndex, NodeIndex>> overlay_links(ControlCluster& cluster) {
+  std::set<std::pair<NodeIndex, NodeIndex>> links;
+  for (NodeIndex i : cluster.live_nodes()) {
+    for (const auto& peer : cluster.node(i)->overlay().active_view()) {
+      auto j = cluster.sim().find(peer.name);
+      if (j) links.emplace(std::min(i, *j), std::max(i, *j));
+    }
+  }
+  return {links.begin(), links.end()};
+}
+
+ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
+  WallClock wall;
+  ScenarioOutcome outcome;
+  outcome.figures = begin_figures("kv-converge", options);
+  auto keys = options.int_param("keys", 1000);
+  auto rate = options.int_param("updates_per_s", 2);
+  auto write_s = options.int_param("write_s", 10);
+  auto cut_pct = options.int_param("cut_pct", 0);
+  auto cut_s = options.int_param("cut_s", 5);
+  for (auto* p : {&keys, &rate, &write_s, &cut_pct, &cut_s}) {
+    if (!*p) return {false, p->status().message(), outcome.figures};
+  }
+  ControlClusterOptions o;
+  o.nodes = options.nodes;
+  o.seed = options.seed;
+  ControlCluster cluster(o);
+  const BootstrapFigures boot = run_bootstrap(cluster, 60s);
+  if (!boot.converged_at) {
+    outcome.ok = false;
+    outcome.failure = "seed=" + std::to_string(options.seed) + " the cluster did not converge";
+    return outcome;
+  }
+  cluster.sim().run_for(3s);
+
+  Random pick(options.seed ^ 0x6b76636f6e76ULL);
+  // What every acknowledged increment adds: key -> writer -> total.
+  std::map<std::string, std::map<std::string, int64_t>> expected;
+  uint64_t acknowledged = 0;
+  uint64_t refused = 0;
+  const Duration gap = std::chrono::microseconds(1'000'000 / std::max<int64_t>(1, *rate));
+  const int64_t per_node = *rate * *write_s;
+  for (NodeIndex n = 0; n < cluster.size(); ++n) {
+    for (int64_t i = 0; i < per_node; ++i) {
+      const Duration at = gap * i + Duration(static_cast<int64_t>(pick.uniform(static_cast<uint64_t>(gap.count()))));
+      cluster.sim().after(at, [&, n] {
+        NodeCore* core = cluster.node(n);
+        if (core == nullptr) return;
+        const std::string key = "k" + std::to_string(pick.uniform(static_cast<uint64_t>(*keys)));
+        const std::string writer = cluster.sim().name(n);
+        std::vector<crdt::FieldOp> ops{crdt::FieldOp::increment(writer, 1)};
+        if (pick.chance(0.3)) ops.push_back(crdt::FieldOp::add("set", {"e" + std::to_string(pick.uniform(8))}));
+        if (pick.chance(0.2)) ops.push_back(crdt::FieldOp::assign("reg", writer, cluster.sim().now().count()));
+        Result<kv::KvStore::Written> result = Status::internal("not run");
+        Actions out = core->kv_update(cluster.sim().now(), key, ops, nullptr, result);
+        if (!result) {
+          ++refused;
+          return;
+        }
+        ++acknowledged;
+        expected[key][writer] += 1;
+        cluster.sim().execute(n, std::move(out));
+      });
+    }
+  }
+  std::optional<PartitionId> cut;
+  size_t links_cut = 0;
+  if (*cut_pct > 0) {
+    cluster.sim().after(std::chrono::seconds(*write_s) / 4, [&] {
+      auto links = overlay_links(cluster);
+      pick.shuffle(links);
+      links.resize(static_cast<size_t>(static_cast<double>(links.size()) * static_cast<double>(*cut_pct) / 100.0));
+      links_cut = links.size();
+      cut = cluster.sim().cut_links(links);
+    });
+    cluster.sim().after(std::chrono::seconds(*write_s) / 4 + std::chrono::seconds(*cut_s), [&] {
+      if (cut) cluster.sim().heal(*cut);
+    });
+  }
+  const Time writes_end = cluster.sim().now() + std::chrono::seconds(*write_s) + gap;
+  cluster.sim().run_until(writes_end);
+
+  // Converged: every live node's store has the same digest.
+  auto identical = [&] {
+    std::optional<uint64_t> digest;
+    for (NodeIndex i : cluster.live_nodes()) {
+      const uint64_t d = cluster.node(i)->kv().digest();
+      if (digest && *digest != d) return false;
+      digest = d;
+    }
+    return true;
+  };
+  std::optional<Time> converged_at;
+  const Time limit = cluster.sim().now() + 30s;
+  while (cluster.sim().now() < limit) {
+    if (identical()) {
+      converged_at = cluster.sim().now();
+      break;
+    }
+    cluster.sim().run_for(10ms);
+  }
+
+  uint64_t lost = 0;
+  uint64_t refused_deltas = 0;
+  for (NodeIndex i : cluster.live_nodes()) {
+    const kv::KvStore& store = cluster.node(i)->kv();
+    refused_deltas += cluster.node(i)->stats().kv_deltas_refused + cluster.node(i)->stats().kv_deltas_malformed;
+    for (const auto& [key, writers] : expected) {
+      const crdt::Map* map = store.get(key);
+      const crdt::MapValue value = map == nullptr ? crdt::MapValue{} : map->value();
+      for (const auto& [writer, total] : writers) {
+        const auto* field = value.find(writer, crdt::FieldType::counter);
+        if (field == nullptr || std::get<int64_t>(field->value) != total) ++lost;
+      }
+    }
+  }
+  outcome.figures.add("keys", *keys)
+      .add("updates_acknowledged", acknowledged)
+      .add("updates_refused", refused)
+      .add("links_cut", static_cast<uint64_t>(links_cut))
+      .add("replicas_identical", converged_at.has_value())
+      .add("converged_after_writes_ms", converged_at ? to_seconds(*converged_at - writes_end) * 1000.0 : NAN)
+      .add("lost_acknowledged", lost)
+      .add("deltas_refused", refused_deltas)
+      .add("keys_per_node", static_cast<uint64_t>(cluster.node(cluster.live_nodes().front())->kv().size()));
+  outcome.ok = converged_at.has_value() && lost == 0 && refused == 0 && refused_deltas == 0;
+  if (!outcome.ok) {
+    outcome.failure = "seed=" + std::to_string(options.seed) +
+                      " replicas differ, an acknowledged update is missing, or a write or delta was refused";
+  }
+  outcome.figures.add("sim_seconds", to_seconds(cluster.sim().now() - Time(0)))
+      .add("events", cluster.sim().stats().events)
+      .add("wall_ms", wall.ms());
+  return outcome;
+}
+
+const bool registered = [] {
+  register_scenario({.name = "kv-converge",
+                     .summary = "every node writes random updates to shared keys (optionally while a share of the "
+                                "overlay's links is cut): after the writes every replica is identical and holds every "
+                                "acknowledged update",
+                     .default_nodes = 100,
+                     .default_duration = 60s,
+                     .params = {{"keys", "shared keys (default 1000)"},
+                                {"updates_per_s", "per node (default 2)"},
+                                {"write_s", "seconds of writes (default 10)"},
+                                {"cut_pct", "share of overlay links cut a quarter into the writes (default 0)"},
+                                {"cut_s", "how long they stay cut (default 5)"}},
+                     .run = run_kv_converge});
+  return true;
+}();
+
+}  // namespace
+}  // namespace lashup::sim
