@@ -149,6 +149,24 @@ Result<crdt::JoinOutcome> KvStore::apply(std::string_view key, const crdt::Map& 
   return outcome;
 }
 
+Status KvStore::load(std::string_view key, wire::ByteView state) {
+  if (Status s = validate_key(key); !s) return s;
+  auto map = crdt::Map::decode(state, config_.limits);
+  if (!map) return Status::invalid("stored value of \"" + std::string(key) + "\" does not decode: " + map.status().message());
+  Entry& entry = entries_[std::string(key)];
+  const bool was_live = !entry.map.empty();
+  entry.map = std::move(*map);
+  entry.encoded_bytes = state.size();
+  const bool live = !entry.map.empty();
+  if (live != was_live) live ? ++live_keys_ : --live_keys_;
+  return Status::ok();
+}
+
+wire::Bytes KvStore::encode_state(std::string_view key) const {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? wire::Bytes{} : it->second.map.encode();
+}
+
 const crdt::Map* KvStore::get(std::string_view key) const {
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.map.empty()) return nullptr;

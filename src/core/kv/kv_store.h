@@ -73,6 +73,12 @@ class KvStore {
   // this node must not apply (counted, nothing changed).
   Result<crdt::JoinOutcome> apply(std::string_view key, const crdt::Map& delta);
 
+  // Restores a key from its persisted state (encode_state) at start;
+  // invalid if the bytes do not decode (the data dir is damaged).
+  Status load(std::string_view key, wire::ByteView state);
+  // The whole state of `key` (live or deleted) as persisted; empty if unknown.
+  wire::Bytes encode_state(std::string_view key) const;
+
   // The value of `key`, or nullptr if absent (never written, or deleted).
   const crdt::Map* get(std::string_view key) const;
   // Live keys with `prefix`, sorted.

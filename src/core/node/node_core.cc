@@ -70,6 +70,13 @@ NodeCore::NodeCore(NodeConfig config, Incarnation incarnation, const PersistedSt
       detector_(config_.detector, random_, connections_, *this),
       multicast_(config_.multicast, config_.self.name, incarnation, random_, *this),
       kv_(config_.kv, ReplicaId{config_.self.name, incarnation}) {
+  for (auto it = persisted.lower_bound(std::string(kPersistKvPrefix));
+       it != persisted.end() && std::string_view(it->first).starts_with(kPersistKvPrefix); ++it) {
+    const std::string_view key = std::string_view(it->first).substr(kPersistKvPrefix.size());
+    if (Status s = kv_.load(key, it->second); !s && restore_status_) {
+      restore_status_ = Status::storage("the data dir holds a damaged KV record: " + s.message());
+    }
+  }
   if (auto it = persisted.find(kPersistPassiveView); it != persisted.end()) {
     remembered_ = Overlay::decode_passive(it->second);
   }
@@ -273,7 +280,8 @@ Actions NodeCore::kv_update(Time now, std::string_view key, std::span<const crdt
                             const crdt::CausalContext* expected, Result<kv::KvStore::Written>& result) {
   result = kv_.update(key, ops, expected);
   if (!result || result->delta.is_bottom()) return {};
-  return replicate(now, key, result->delta);
+  Actions out = replicate(now, key, result->delta);
+  return out;
 }
 
 Actions NodeCore::kv_remove(Time now, std::string_view key, Result<kv::KvStore::Written>& result) {
@@ -282,8 +290,15 @@ Actions NodeCore::kv_remove(Time now, std::string_view key, Result<kv::KvStore::
   return replicate(now, key, result->delta);
 }
 
+void NodeCore::persist_key(std::string_view key, Actions& out) {
+  out.persist(std::string(kPersistKvPrefix) + std::string(key), kv_.encode_state(key));
+}
+
 Actions NodeCore::replicate(Time now, std::string_view key, const crdt::Map& delta) {
   Actions out;
+  // Durable (per the durability mode) before the delta leaves and before
+  // the write is acknowledged: persist actions run first.
+  persist_key(key, out);
   auto published = multicast_.publish(now, kv::kDeltaTopic, kv::encode(kv::KeyDelta{std::string(key), delta}), out);
   // Too large for one multicast message: anti-entropy carries it.
   if (!published) ++stats_.kv_deltas_unsent;
@@ -291,14 +306,19 @@ Actions NodeCore::replicate(Time now, std::string_view key, const crdt::Map& del
   return out;
 }
 
-void NodeCore::deliver_internal(Time, const wire::McData& m, Actions&) {
+void NodeCore::deliver_internal(Time, const wire::McData& m, Actions& out) {
   if (m.topic != kv::kDeltaTopic) return;  // a newer node's protocol: not ours to read
   auto d = kv::decode_key_delta(m.payload, config_.kv.limits);
   if (!d) {
     ++stats_.kv_deltas_malformed;
     return;
   }
-  if (!kv_.apply(d->key, d->delta)) ++stats_.kv_deltas_refused;
+  auto joined = kv_.apply(d->key, d->delta);
+  if (!joined) {
+    ++stats_.kv_deltas_refused;
+    return;
+  }
+  if (joined->state_changed) persist_key(d->key, out);
 }
 
 const std::vector<NodeName>& NodeCore::tree_children(const NodeName& origin) {

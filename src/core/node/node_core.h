@@ -40,6 +40,8 @@ struct NodeConfig {
 inline constexpr const char* kPersistIncarnation = "node/incarnation";
 inline constexpr const char* kPersistPassiveView = "overlay/passive";
 inline constexpr const char* kPersistKnownMembers = "membership/known";
+// Followed by the key: the key's whole state (core/kv).
+inline constexpr std::string_view kPersistKvPrefix = "kv/";
 
 struct NodeStats {
   uint64_t malformed_messages = 0;
@@ -84,6 +86,9 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
                     const crdt::CausalContext* expected, Result<kv::KvStore::Written>& result);
   Actions kv_remove(Time now, std::string_view key, Result<kv::KvStore::Written>& result);
   const kv::KvStore& kv() const { return kv_; }
+  // Whether the persisted state given at construction was readable; a node
+  // must not start on a damaged data dir (it would lose data silently).
+  const Status& restore_status() const { return restore_status_; }
 
   const NodeName& name() const { return config_.self.name; }
   Incarnation incarnation() const { return incarnation_; }
@@ -113,6 +118,7 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   bool connected(const NodeName& peer) const override { return connections_.is_up(peer); }
   void deliver_internal(Time now, const wire::McData& m, Actions& out) override;
   Actions replicate(Time now, std::string_view key, const crdt::Map& delta);
+  void persist_key(std::string_view key, Actions& out);
 
   void departition_probe(Time now, Actions& out);
   void refill_passive(Time now);
@@ -129,6 +135,7 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Detector detector_;
   Multicast multicast_;
   kv::KvStore kv_;
+  Status restore_status_;
   NodeStats stats_;
   std::vector<NodeName> neighbor_names_;  // the active view, for multicast
 

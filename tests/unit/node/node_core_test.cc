@@ -132,5 +132,40 @@ TEST(NodeCore, reserved_multicast_topics_cannot_be_published) {
   EXPECT_EQ(*seq, 1u);
 }
 
+TEST(NodeCore, kv_writes_are_persisted_before_their_delta_leaves_and_restored_at_restart) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  Result<kv::KvStore::Written> written = Status::internal("unset");
+  std::vector<crdt::FieldOp> ops{crdt::FieldOp::increment("n", 3)};
+  Actions out = core.kv_update(Time(1ms), "vips/1", ops, nullptr, written);
+  ASSERT_TRUE(written.is_ok());
+  auto persisted = actions_of<PersistAction>(out);
+  ASSERT_EQ(persisted.size(), 1u);
+  EXPECT_EQ(persisted[0].key, "kv/vips/1");
+  // The persist comes before any send of the delta.
+  ASSERT_FALSE(out.items.empty());
+  EXPECT_TRUE(std::holds_alternative<PersistAction>(out.items.front()));
+
+  NodeCore::PersistedState disk{{persisted[0].key, persisted[0].value}};
+  NodeCore restarted(config_for("a", {}), 2, disk, 1);
+  ASSERT_TRUE(restarted.restore_status().is_ok());
+  const crdt::Map* value = restarted.kv().get("vips/1");
+  ASSERT_NE(value, nullptr);
+  EXPECT_EQ(value->encode(), core.kv().get("vips/1")->encode());
+
+  // A later write by the new incarnation uses new dots: both counts stay.
+  Actions more = restarted.kv_update(Time(2ms), "vips/1", ops, nullptr, written);
+  ASSERT_TRUE(written.is_ok());
+  const crdt::MapValue v = restarted.kv().get("vips/1")->value();
+  EXPECT_EQ(std::get<int64_t>(v.find("n", crdt::FieldType::counter)->value), 6);
+}
+
+TEST(NodeCore, a_damaged_kv_record_is_reported_not_skipped) {
+  NodeCore::PersistedState disk{{"kv/k", Bytes{1, 5, 0xff, 0xff}}};
+  NodeCore core(config_for("a", {}), 2, disk, 1);
+  EXPECT_EQ(core.restore_status().code(), StatusCode::storage);
+  EXPECT_NE(core.restore_status().message().find("\"k\""), std::string::npos) << core.restore_status().message();
+}
+
 }  // namespace
 }  // namespace lashup
