@@ -32,9 +32,6 @@ constexpr timeval kHousekeepingPeriod{1, 0};
 constexpr Duration kShutdownGrace = std::chrono::milliseconds(500);
 // Room a multicast frame needs beyond its payload (origin, topic, header).
 constexpr int64_t kMulticastFrameOverheadBytes = 4096;
-// Multicast topics of the node's own protocols (the rule NodeCore::mc_publish
-// applies).
-constexpr std::string_view kReservedTopicPrefix = "lashup/";
 
 uint64_t monotonic_us() {
   return static_cast<uint64_t>(
@@ -287,8 +284,10 @@ Status NodeRuntime::run(std::function<Actions(Time, NodeCore&, Status&)> command
 
 Status NodeRuntime::check_topic(std::string_view topic) const {
   if (Status s = wire::validate_topic(topic); !s) return s;
+  // The node's own protocols' topics (the rule NodeCore::mc_publish applies).
   if (topic.starts_with(kReservedTopicPrefix)) {
-    return Status::invalid("multicast topics starting with \"lashup/\" are reserved");
+    return Status::invalid("multicast topics starting with \"" + std::string(kReservedTopicPrefix) +
+                           "\" are reserved");
   }
   return Status::ok();
 }

@@ -63,7 +63,7 @@ inline constexpr std::array<const char*, 50> kStatNames = {
     "snapshots.published",           // snapshots published by the loop thread
 
     // Multicast (core/multicast/multicast.h).
-    "multicast.published",              // messages this node published
+    "multicast.published",              // messages this node published (its KV deltas included)
     "multicast.delivered",              // messages delivered to this node's subscribers (its own included)
     "multicast.received",               // first copies of others' messages
     "multicast.duplicates_received",    // further copies (neither delivered nor forwarded)
