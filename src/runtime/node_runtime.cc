@@ -195,6 +195,9 @@ Status NodeRuntime::start() {
   }
   NodeCore::PersistedState state(persisted->begin(), persisted->end());
   core_ = std::make_unique<NodeCore>(node_config_, incarnation_, state, std::random_device{}());
+  // A damaged record must stop the node, not be dropped: it would come back
+  // as silently lost data.
+  if (const Status& restored = core_->restore_status(); !restored) return restored;
   next_checkpoint_at_ = now() + kCheckpointInterval;
   execute(core_->on_start(now()));
   dial_unnamed_contacts();

@@ -99,7 +99,7 @@ constexpr KeyInfo kKeys[] = {
      "Membership and reachability changes within this window are reported as one event."},
 
     // Multicast.
-    {"multicast.payload_bytes_max", K::integer, "1048576", 1, 67108864, "", "bytes",
+    {"multicast.payload_bytes_max", K::integer, "1048576", 1, 1048576, "", "bytes",
      "Largest multicast payload; a larger publish fails with LASHUP_ERR_TOO_LARGE. At most "
      "transport.frame_bytes_max - 4096."},
     {"multicast.hops", K::integer, "32", 1, 255, "", "hops",

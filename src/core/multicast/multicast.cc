@@ -12,9 +12,15 @@ constexpr size_t kHoldersMax = 4;
 // Holes inferred from a gap in an origin's sequence, at most this many per
 // message received (older ones are left to announcements).
 constexpr uint64_t kGapInferredMax = 1024;
-// Summaries received this long after the first neighbour came up tell what
-// was sent before this node joined.
+// A joining node takes the first summary it receives as the horizon of
+// what was sent before it came; if none arrives this long after its first
+// neighbour came up, it has no past to skip.
 constexpr Duration kJoinWindow = 1s;
+// Repaired messages whose tree copy may still come, per origin (to measure
+// how late tree copies are).
+constexpr size_t kRepairedTrackedMax = 1024;
+// The adaptive repair delay never exceeds this.
+constexpr Duration kRepairDelayMax = 1s;
 // Received intervals kept above an origin's floor; beyond, the lowest holes
 // are given up.
 constexpr size_t kIntervalsMax = 4096;
@@ -116,6 +122,9 @@ Result<uint64_t> Multicast::publish(Time now, std::string_view topic, wire::Byte
 
 Status Multicast::subscribe(std::string_view topic) {
   if (Status s = wire::validate_topic(topic); !s) return s;
+  if (topic.starts_with(kReservedTopicPrefix)) {
+    return Status::invalid("multicast topics starting with \"lashup/\" are reserved");
+  }
   topics_.emplace(topic);
   return Status::ok();
 }
@@ -150,6 +159,15 @@ bool Multicast::handle(Time now, const NodeName& from, wire::MessageType type, w
 void Multicast::on_neighbor_up(Time now, const NodeName& peer, Actions& out) {
   if (!joined_at_) joined_at_ = now;
   send_summary(now, peer, out);
+}
+
+Duration Multicast::repair_delay() const {
+  return std::clamp(2 * tree_lateness_, config_.repair_delay, std::max(config_.repair_delay, kRepairDelayMax));
+}
+
+void Multicast::sample_lateness(Duration late) {
+  // EWMA with weight 1/8, as TCP's SRTT.
+  tree_lateness_ += (late - tree_lateness_) / 8;
 }
 
 Multicast::Origin* Multicast::origin_for(Time now, const NodeName& name, Incarnation incarnation, uint64_t first,
@@ -243,16 +261,30 @@ void Multicast::accept(Time now, const NodeName& from, wire::McData m, Actions& 
   o->last_active = now;
   if (received(*o, m.sequence)) {
     ++stats_.duplicates_received;
+    // The tree copy of a message we pulled: how late the tree was.
+    if (auto r = o->repaired_noticed.find(m.sequence); !m.repair && r != o->repaired_noticed.end()) {
+      ++stats_.late_tree_copies;
+      sample_lateness(now - r->second);
+      o->repaired_noticed.erase(r);
+    }
     return;
   }
   ++stats_.received;
   if (m.repair) ++stats_.repaired;
+  if (auto miss = o->missing.find(m.sequence); miss != o->missing.end()) {
+    if (m.repair) {
+      if (o->repaired_noticed.size() >= kRepairedTrackedMax) o->repaired_noticed.erase(o->repaired_noticed.begin());
+      o->repaired_noticed.emplace(m.sequence, miss->second.first_noticed);
+    } else {
+      sample_lateness(now - miss->second.first_noticed);
+    }
+  }
   // A gap after the highest sequence seen: those messages were sent after
   // the ones we have and are probably on their way; if not, pull them.
   if (o->highest != 0 && m.sequence > o->highest + 1) {
     const uint64_t low = std::max({o->highest + 1, o->next, m.sequence - std::min(m.sequence - 1, kGapInferredMax)});
     for (uint64_t s = low; s < m.sequence; ++s) {
-      if (!received(*o, s)) note_missing(now, *o, s, from, now + config_.repair_delay);
+      if (!received(*o, s)) note_missing(now, *o, s, from, now + repair_delay());
     }
   }
   o->highest = std::max(o->highest, m.sequence);
@@ -328,8 +360,12 @@ void Multicast::queue_announcement(Time now, const NodeName& to, const wire::McD
 }
 
 void Multicast::on_announce(Time now, const NodeName& from, const wire::McAnnounce& m) {
-  // Joining: a neighbour's summary lists what was sent before we came.
-  const bool horizon = m.summary && (!joined_at_ || now - *joined_at_ < kJoinWindow);
+  // Joining: the first summary lists what was sent before we came. Later
+  // ones (other neighbours come up within the same second) may list what
+  // was sent since, which is ours.
+  if (horizon_open_ && joined_at_ && now - *joined_at_ >= kJoinWindow) horizon_open_ = false;
+  const bool horizon = m.summary && horizon_open_;
+  if (m.summary) horizon_open_ = false;
   for (const auto& range : m.ranges) {
     Origin* o = origin_for(now, range.origin, range.incarnation, range.first, false);
     if (o == nullptr) continue;
@@ -339,7 +375,7 @@ void Multicast::on_announce(Time now, const NodeName& from, const wire::McAnnoun
       continue;
     }
     o->last_active = now;
-    const Time due = m.summary ? now : now + config_.repair_delay;
+    const Time due = m.summary ? now : now + repair_delay();
     if (range.last < o->next) continue;
     uint64_t s = std::max(range.first, o->next);
     while (true) {
@@ -475,10 +511,9 @@ void Multicast::send_summary(Time now, const NodeName& to, Actions& out) {
     }
     flush_run();
   }
-  if (!m.ranges.empty()) {
-    out.send(to, wire::encode(m));
-    ++stats_.announcements_sent;
-  }
+  // Sent even when empty: it closes a joining neighbour's horizon.
+  out.send(to, wire::encode(m));
+  ++stats_.announcements_sent;
 }
 
 void Multicast::expire(Time now) {
@@ -498,6 +533,7 @@ void Multicast::expire(Time now) {
         o.hole_since = now;
       } else if (now - *o.hole_since >= config_.history &&
                  (o.missing.empty() || o.missing.begin()->first > o.above.front().first)) {
+        stats_.skipped_unannounced += o.above.front().first - o.next - o.missing.size();
         advance_floor(o, o.above.front().first, true);
         if (!o.above.empty()) o.hole_since = now;
       }

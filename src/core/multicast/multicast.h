@@ -22,9 +22,9 @@
 //
 // Guarantees: each message is delivered at most once per node (while its
 // origin's state is kept: at least 2 × history after the last message).
-// A joining node is not replayed the past: the summaries its neighbours
-// send during its first second in the overlay mark what was sent before it
-// came (a message sent at that very moment may or may not reach it);
+// A joining node is not replayed the past: the first summary a neighbour
+// sends it marks what was sent before it came (a message sent at that very
+// moment may or may not reach it);
 // everything sent later reaches it, through repair if need be, as long as
 // some neighbour still holds it. Order: an origin's messages arrive in
 // sequence order while they travel down an unchanged tree (each link is
@@ -114,6 +114,8 @@ struct MulticastStats {
   uint64_t lost = 0;                   // given up: no neighbour had it within history
   uint64_t history_evicted_early = 0;  // dropped from history by the byte bound before `history`
   uint64_t missing_overflow = 0;       // missing messages not tracked (missing_max reached)
+  uint64_t late_tree_copies = 0;       // tree copies of messages already repaired (repair came too early)
+  uint64_t skipped_unannounced = 0;    // holes nobody ever announced, skipped after history
 };
 
 class Multicast {
@@ -156,6 +158,7 @@ class Multicast {
     std::optional<Time> hole_since;         // since when `next` is missing while later ones arrived
     std::map<uint64_t, wire::McData> kept;  // history, by sequence
     std::map<uint64_t, Missing> missing;
+    std::map<uint64_t, Time> repaired_noticed;  // repaired sequence -> when we learned it was missing
     Time last_active{0};
   };
   struct HistoryEntry {
@@ -178,6 +181,11 @@ class Multicast {
   void note_missing(Time now, Origin& o, uint64_t sequence, const NodeName& holder, Time due);
   void accept(Time now, const NodeName& from, wire::McData m, Actions& out);
   void deliver(Time now, const wire::McData& m, Actions& out);
+  // repair_delay, raised to twice how late tree copies have been arriving
+  // after we learned of their message (under load, queues delay the tree,
+  // and pulling early only adds load).
+  Duration repair_delay() const;
+  void sample_lateness(Duration late);
   void send_down_tree(Time now, const wire::McData& m, const NodeName& from, Actions& out);
   void keep(Time now, Origin& o, const wire::McData& m);
   void queue_announcement(Time now, const NodeName& to, const wire::McData& m);
@@ -196,6 +204,8 @@ class Multicast {
   MulticastTopology& topology_;
   MulticastStats stats_;
   std::optional<Time> joined_at_;  // the first neighbour came up
+  bool horizon_open_ = true;       // no summary received yet (see on_announce)
+  Duration tree_lateness_{0};      // EWMA
 
   uint64_t next_sequence_ = 1;
   std::unordered_set<std::string> topics_;

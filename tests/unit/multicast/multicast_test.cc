@@ -346,6 +346,41 @@ TEST_F(MulticastTest, AJoiningNodeIsNotReplayedThePastButCatchesUpOnWhatCameAfte
   EXPECT_TRUE(events<McDelivered>(receive("c", data("q", 1))).empty());
 }
 
+TEST_F(MulticastTest, OnlyTheFirstSummaryIsThePastLaterOnesAreCaughtUpOn) {
+  ASSERT_TRUE(mc_->subscribe("t"));
+  Actions up;
+  mc_->on_neighbor_up(now_, "a", up);
+  announce("a", {{"o", 1, 1, 5}}, true);  // the past
+  now_ += 100ms;
+  mc_->on_neighbor_up(now_, "b", up);
+  announce("b", {{"o", 1, 1, 7}}, true);  // 6 and 7 were sent since we came
+  EXPECT_EQ(mc_->missing_count(), 2u);
+}
+
+TEST_F(MulticastTest, TreeCopiesLateUnderLoadRaiseTheRepairDelay) {
+  receive("a", data("o", 1));
+  // 2 is announced, pulled after repair_delay, repaired; its tree copy
+  // then arrives 300 ms after we first heard of it: the tree is slow.
+  announce("c", {{"o", 1, 2, 2}});
+  run_for(config_.repair_delay + 1ms);
+  auto repair = data("o", 2);
+  repair.repair = true;
+  receive("c", repair);
+  now_ += 270ms;
+  receive("a", data("o", 2));
+  EXPECT_EQ(mc_->stats().late_tree_copies, 1u);
+  // The next announced message waits longer than repair_delay for its tree copy.
+  announce("c", {{"o", 1, 3, 3}});
+  Actions early = run_for(config_.repair_delay + 10ms);
+  EXPECT_TRUE(sends_of(early, MessageType::mc_pull).empty());
+  Actions later = run_for(50ms);
+  EXPECT_EQ(sends_of(later, MessageType::mc_pull).size(), 1u);
+}
+
+TEST_F(MulticastTest, ReservedTopicsCannotBeSubscribed) {
+  EXPECT_EQ(mc_->subscribe("lashup/kv").code(), StatusCode::invalid);
+}
+
 TEST_F(MulticastTest, RestartedOriginStartsAgainAndOldIncarnationIsStale) {
   ASSERT_TRUE(mc_->subscribe("t"));
   receive("a", data("o", 1, "t", 1));
