@@ -363,8 +363,8 @@ LASHUP_API int lashup_node_leave(lashup_node_t *node);
  *  - no replay: a subscription takes effect for messages that reach the node
  *    after it; a node delivers nothing it had received before it subscribed,
  *    and a node that joins late is not sent the messages published before
- *    (what its neighbours hold during its first second in the overlay counts
- *    as "before": a message published in that second may not reach it);
+ *    (what the first neighbour's summary lists counts as "before": a
+ *    message published at the very moment a node joins may not reach it);
  *  - no delivery is guaranteed to a node that is unreachable for longer than
  *    the history; such messages are counted in the "multicast.lost" stat of
  *    the node that missed them.
