@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "core/kv/kv_messages.h"
 #include "core/wire/detector_messages.h"
 #include "core/wire/frame.h"
 #include "core/wire/membership_messages.h"
@@ -58,6 +59,11 @@ void decode_message(ByteView message) {
     case MessageType::mc_data: round_trip(reader, decode_mc_data); break;
     case MessageType::mc_announce: round_trip(reader, decode_mc_announce); break;
     case MessageType::mc_pull: round_trip(reader, decode_mc_pull); break;
+    case MessageType::kv_summary: round_trip(reader, lashup::kv::decode_kv_summary); break;
+    case MessageType::kv_groups: round_trip(reader, lashup::kv::decode_kv_groups); break;
+    case MessageType::kv_buckets: round_trip(reader, lashup::kv::decode_kv_buckets); break;
+    case MessageType::kv_keys: round_trip(reader, lashup::kv::decode_kv_keys); break;
+    case MessageType::kv_states: round_trip(reader, [](Reader& r) { return lashup::kv::decode_kv_states(r); }); break;
   }
 }
 

@@ -32,5 +32,16 @@ TEST(KvScenarios, writes_made_while_links_are_cut_reach_everyone_after_the_heal)
   EXPECT_TRUE(outcome.ok) << outcome.failure << "\n" << outcome.figures.str();
 }
 
+TEST(KvScenarios, crashed_nodes_restart_with_their_writes_and_catch_up_by_anti_entropy) {
+  const auto outcome = run("kv-converge", 60, 3, {{"keys", "200"}, {"write_s", "8"}, {"restarts", "3"}});
+  EXPECT_TRUE(outcome.ok) << outcome.failure << "\n" << outcome.figures.str();
+}
+
+TEST(KvScenarios, a_node_cut_off_longer_than_the_multicast_history_catches_up_by_anti_entropy) {
+  const auto outcome = run("kv-converge", 40, 4,
+                           {{"keys", "100"}, {"write_s", "40"}, {"updates_per_s", "1"}, {"isolate_s", "35"}});
+  EXPECT_TRUE(outcome.ok) << outcome.failure << "\n" << outcome.figures.str();
+}
+
 }  // namespace
 }  // namespace lashup::sim

@@ -8,6 +8,10 @@
 #include "core/common/status.h"
 #include "core/crdt/map.h"
 #include "core/wire/codec.h"
+#include "core/wire/message.h"
+
+#include <utility>
+#include <vector>
 
 namespace lashup::kv {
 
@@ -19,7 +23,50 @@ struct KeyDelta {
   crdt::Map delta;
 };
 
+// Anti-entropy between two neighbours (core/kv/kv_sync.h): the initiator A
+// sends its store digest; B answers with its group digests if they differ;
+// A sends its bucket digests of the differing groups; B answers with its
+// (key, digest) lists of the differing buckets; A sends its states of the
+// keys that differ and names those it lacks; B answers with those.
+inline constexpr size_t kSyncKeysMax = 65536;
+inline constexpr size_t kSyncWantedMax = 4096;
+inline constexpr size_t kSyncStatesMax = 4096;
+
+struct KvSummary {
+  uint64_t digest = 0;
+  uint64_t keys = 0;
+  bool operator==(const KvSummary&) const = default;
+};
+struct KvGroups {
+  std::vector<uint64_t> groups;  // kGroups digests
+  bool operator==(const KvGroups&) const = default;
+};
+struct KvBuckets {
+  std::vector<std::pair<uint16_t, uint64_t>> buckets;  // (bucket, digest)
+  bool operator==(const KvBuckets&) const = default;
+};
+struct KvKeys {
+  std::vector<uint16_t> buckets;                       // the buckets listed in full
+  std::vector<std::pair<std::string, uint64_t>> keys;  // (key, digest of its state)
+  bool operator==(const KvKeys&) const = default;
+};
+struct KvStates {
+  std::vector<std::string> wanted;  // send me your states of these
+  std::vector<KeyDelta> states;
+  bool operator==(const KvStates& o) const;
+};
+
 wire::Bytes encode(const KeyDelta& d);
+wire::Bytes encode(const KvSummary& m);
+wire::Bytes encode(const KvGroups& m);
+wire::Bytes encode(const KvBuckets& m);
+wire::Bytes encode(const KvKeys& m);
+wire::Bytes encode(const KvStates& m);
+Result<KvSummary> decode_kv_summary(wire::Reader& body);
+Result<KvGroups> decode_kv_groups(wire::Reader& body);
+Result<KvBuckets> decode_kv_buckets(wire::Reader& body);
+Result<KvKeys> decode_kv_keys(wire::Reader& body);
+Result<KvStates> decode_kv_states(wire::Reader& body, const crdt::Limits& limits = {});
 // Rejects another version, a key over kKeyBytesMax, a malformed map, and
 // trailing bytes.
 Result<KeyDelta> decode_key_delta(wire::ByteView bytes, const crdt::Limits& limits = {});

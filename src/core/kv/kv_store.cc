@@ -57,6 +57,46 @@ bool glob_match(std::string_view pattern, std::string_view key) {
   return p == pattern.size();
 }
 
+size_t bucket_of(std::string_view key) {
+  return crdt::fnv1a64(wire::ByteView(reinterpret_cast<const uint8_t*>(key.data()), key.size())) % kBuckets;
+}
+
+void KvStore::rehash(const std::string& key, Entry& entry) {
+  wire::Writer w;
+  w.string(key);
+  entry.map.encode_to(w);
+  const wire::Bytes bytes = w.take();
+  entry.encoded_bytes = bytes.size() - key.size() - 2;
+  const uint64_t digest = crdt::fnv1a64(bytes) | 1;  // never 0: 0 means "no such key"
+  const size_t bucket = bucket_of(key);
+  if (entry.digest == 0) bucket_members_[bucket].push_back(&key);
+  buckets_[bucket] ^= entry.digest ^ digest;
+  digest_ ^= entry.digest ^ digest;
+  entry.digest = digest;
+}
+
+uint64_t KvStore::group_digest(size_t group) const {
+  uint64_t d = 0;
+  for (size_t b = group * kBucketsPerGroup; b < (group + 1) * kBucketsPerGroup; ++b) d ^= buckets_[b];
+  return d;
+}
+
+std::vector<std::pair<std::string, uint64_t>> KvStore::bucket_keys(size_t bucket) const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (const std::string* key : bucket_members_[bucket]) out.emplace_back(*key, entries_.find(*key)->second.digest);
+  return out;
+}
+
+uint64_t KvStore::key_digest(std::string_view key) const {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? 0 : it->second.digest;
+}
+
+const crdt::Map* KvStore::get_state(std::string_view key) const {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : &it->second.map;
+}
+
 KvStore::KvStore(KvConfig config, ReplicaId self) : config_(std::move(config)), self_(std::move(self)) {}
 
 size_t KvStore::ops_bytes(std::span<const crdt::FieldOp> ops) {
@@ -93,7 +133,7 @@ Result<KvStore::Written> KvStore::update(std::string_view key, std::span<const c
     if (!existed) entries_.erase(it);
     return delta.status();
   }
-  return finish_write(key, entry, was_live, std::move(delta));
+  return finish_write(it->first, entry, was_live, std::move(delta));
 }
 
 Result<KvStore::Written> KvStore::remove(std::string_view key) {
@@ -106,13 +146,13 @@ Result<KvStore::Written> KvStore::remove(std::string_view key) {
   if (it == entries_.end() || it->second.map.empty()) {
     return Status::not_found("no key \"" + std::string(key) + "\" to delete");
   }
-  return finish_write(key, it->second, true, it->second.map.clear(self_));
+  return finish_write(it->first, it->second, true, it->second.map.clear(self_));
 }
 
-Result<KvStore::Written> KvStore::finish_write(std::string_view, Entry& entry, bool was_live,
+Result<KvStore::Written> KvStore::finish_write(const std::string& key, Entry& entry, bool was_live,
                                                Result<crdt::Map> delta) {
   ++stats_.local_updates;
-  entry.encoded_bytes = entry.map.encode().size();
+  rehash(key, entry);
   const bool live = !entry.map.empty();
   if (live != was_live) live ? ++live_keys_ : --live_keys_;
   return Written{std::move(*delta), entry.map.value()};
@@ -140,7 +180,7 @@ Result<crdt::JoinOutcome> KvStore::apply(std::string_view key, const crdt::Map& 
   const crdt::JoinOutcome outcome = entry.map.join(delta);
   if (outcome.state_changed) {
     ++stats_.deltas_applied;
-    entry.encoded_bytes = entry.map.encode().size();
+    rehash(it->first, entry);
   } else {
     ++stats_.deltas_redundant;
   }
@@ -153,10 +193,11 @@ Status KvStore::load(std::string_view key, wire::ByteView state) {
   if (Status s = validate_key(key); !s) return s;
   auto map = crdt::Map::decode(state, config_.limits);
   if (!map) return Status::invalid("stored value of \"" + std::string(key) + "\" does not decode: " + map.status().message());
-  Entry& entry = entries_[std::string(key)];
+  auto it = entries_.try_emplace(std::string(key)).first;
+  Entry& entry = it->second;
   const bool was_live = !entry.map.empty();
   entry.map = std::move(*map);
-  entry.encoded_bytes = state.size();
+  rehash(it->first, entry);
   const bool live = !entry.map.empty();
   if (live != was_live) live ? ++live_keys_ : --live_keys_;
   return Status::ok();
@@ -190,15 +231,6 @@ std::vector<std::string> KvStore::keys_matching(std::string_view glob) const {
     if (!it->second.map.empty() && glob_match(glob, it->first)) out.push_back(it->first);
   }
   return out;
-}
-
-uint64_t KvStore::digest() const {
-  wire::Writer w;
-  for (const auto& [key, entry] : entries_) {
-    w.string(key);
-    w.fixed64(entry.map.digest());
-  }
-  return crdt::fnv1a64(w.take());
 }
 
 }  // namespace lashup::kv

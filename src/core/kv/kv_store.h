@@ -28,6 +28,12 @@
 namespace lashup::kv {
 
 inline constexpr size_t kKeyBytesMax = 4096;
+// Anti-entropy compares stores by digests over 1,024 buckets of keys, in 64
+// groups of 16 (core/kv/kv_sync.h).
+inline constexpr size_t kBuckets = 1024;
+inline constexpr size_t kGroups = 64;
+inline constexpr size_t kBucketsPerGroup = kBuckets / kGroups;
+size_t bucket_of(std::string_view key);
 inline constexpr std::string_view kNodesPrefix = "nodes/";
 
 struct KvConfig {
@@ -87,24 +93,45 @@ class KvStore {
   size_t size() const { return live_keys_; }
   // Every key ever written, live or deleted (a deleted key keeps its context).
   size_t entries() const { return entries_.size(); }
-  // A digest of the whole store: equal stores give equal digests.
-  uint64_t digest() const;
+  // A digest of the whole store: equal stores give equal digests. It and the
+  // group and bucket digests are kept up to date at every change (the XOR of
+  // the digests of (key, state) of the keys they cover).
+  uint64_t digest() const { return digest_; }
+  uint64_t group_digest(size_t group) const;
+  uint64_t bucket_digest(size_t bucket) const { return buckets_[bucket]; }
+  // (key, digest of its state) for every key (live or deleted) in `bucket`.
+  std::vector<std::pair<std::string, uint64_t>> bucket_keys(size_t bucket) const;
+  // The digest of one key's state; 0 if unknown.
+  uint64_t key_digest(std::string_view key) const;
+  // Joins a whole state of `key` (anti-entropy); as apply.
+  Result<crdt::JoinOutcome> apply_state(std::string_view key, const crdt::Map& state) { return apply(key, state); }
+  const crdt::Map* get_state(std::string_view key) const;
 
   const ReplicaId& self() const { return self_; }
+  const crdt::Limits& limits() const { return config_.limits; }
   const KvStats& stats() const { return stats_; }
 
  private:
   struct Entry {
     crdt::Map map;
     size_t encoded_bytes = 0;
+    uint64_t digest = 0;  // of (key, encoded state)
   };
-  Result<Written> finish_write(std::string_view key, Entry& entry, bool existed, Result<crdt::Map> delta);
+  // Recomputes the entry's digest and folds the change into the bucket and
+  // store digests; also refreshes encoded_bytes.
+  void rehash(const std::string& key, Entry& entry);
+  // `key`: the entry's own key (its address is kept in bucket_members_).
+  Result<Written> finish_write(const std::string& key, Entry& entry, bool was_live, Result<crdt::Map> delta);
   static size_t ops_bytes(std::span<const crdt::FieldOp> ops);
 
   KvConfig config_;
   ReplicaId self_;
   std::map<std::string, Entry, std::less<>> entries_;
   size_t live_keys_ = 0;
+  std::vector<uint64_t> buckets_ = std::vector<uint64_t>(kBuckets, 0);
+  // The keys of each bucket (entries are never erased; map nodes never move).
+  std::vector<std::vector<const std::string*>> bucket_members_ = std::vector<std::vector<const std::string*>>(kBuckets);
+  uint64_t digest_ = 0;
   KvStats stats_;
 };
 

@@ -57,6 +57,7 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   n.multicast.history_bytes_max = count("multicast.history_bytes_max");
   n.multicast.origins_max = count("multicast.origins_max");
   n.kv.value_bytes_max = count("kv.value_bytes_max");
+  n.kv_sync.interval = ms("kv.anti_entropy_interval_ms");
   return n;
 }
 
@@ -69,7 +70,9 @@ NodeCore::NodeCore(NodeConfig config, Incarnation incarnation, const PersistedSt
       membership_(config_.membership, config_.self, incarnation, random_, connections_, *this),
       detector_(config_.detector, random_, connections_, *this),
       multicast_(config_.multicast, config_.self.name, incarnation, random_, *this),
-      kv_(config_.kv, ReplicaId{config_.self.name, incarnation}) {
+      kv_(config_.kv, ReplicaId{config_.self.name, incarnation}),
+      kv_sync_(config_.kv_sync, kv_, random_,
+               [this](Time, const std::string& key, Actions& out) { persist_key(key, out); }) {
   for (auto it = persisted.lower_bound(std::string(kPersistKvPrefix));
        it != persisted.end() && std::string_view(it->first).starts_with(kPersistKvPrefix); ++it) {
     const std::string_view key = std::string_view(it->first).substr(kPersistKvPrefix.size());
@@ -96,6 +99,7 @@ Actions NodeCore::on_start(Time now) {
   out.persist(kPersistIncarnation, w.take());
   membership_.start(now, out);
   multicast_.start(now);
+  kv_sync_.start(now);
   overlay_.start(now, remembered_, out);
   next_departition_at_ = now + random_.jittered(config_.departition_probe_interval, 0.5);
   next_persist_at_ = now + 1s;
@@ -140,6 +144,13 @@ Actions NodeCore::on_message(Time now, const NodeName& from, std::span<const uin
         ok = multicast_.handle(now, from, *type, reader, out);
         if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
         break;
+      case MessageType::kv_summary:
+      case MessageType::kv_groups:
+      case MessageType::kv_buckets:
+      case MessageType::kv_keys:
+      case MessageType::kv_states:
+        ok = kv_sync_.handle(now, from, *type, reader, out);
+        break;
       case MessageType::handshake:
         break;  // the transport consumes handshakes; one here is a protocol error
     }
@@ -155,6 +166,8 @@ Actions NodeCore::on_tick(Time now) {
   membership_.tick(now, out);
   multicast_.tick(now, out);
   if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
+  kv_sync_.tick(now, neighbor_names_, out);
+  if (auto at = kv_sync_.next_deadline()) out.wake_no_later_than(*at);
   if (now >= next_departition_at_) departition_probe(now, out);
   if (now >= next_persist_at_) persist_views(now, out);
   if (now >= next_refill_at_) refill_passive(now);

@@ -13,6 +13,7 @@
 #include "core/config/config.h"
 #include "core/detector/detector.h"
 #include "core/kv/kv_store.h"
+#include "core/kv/kv_sync.h"
 #include "core/membership/membership.h"
 #include "core/multicast/multicast.h"
 #include "core/node/connections.h"
@@ -28,6 +29,7 @@ struct NodeConfig {
   DetectorConfig detector;
   MulticastConfig multicast;
   kv::KvConfig kv;
+  kv::KvSyncConfig kv_sync;
   Duration departition_probe_interval = 2s;
   Duration idle_connection_timeout = 10s;
 
@@ -86,6 +88,7 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
                     const crdt::CausalContext* expected, Result<kv::KvStore::Written>& result);
   Actions kv_remove(Time now, std::string_view key, Result<kv::KvStore::Written>& result);
   const kv::KvStore& kv() const { return kv_; }
+  const kv::KvSync& kv_sync() const { return kv_sync_; }
   // Whether the persisted state given at construction was readable; a node
   // must not start on a damaged data dir (it would lose data silently).
   const Status& restore_status() const { return restore_status_; }
@@ -135,6 +138,7 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Detector detector_;
   Multicast multicast_;
   kv::KvStore kv_;
+  kv::KvSync kv_sync_;
   Status restore_status_;
   NodeStats stats_;
   std::vector<NodeName> neighbor_names_;  // the active view, for multicast

@@ -42,9 +42,15 @@ enum class MessageType : uint32_t {
   mc_data = 18,
   mc_announce = 19,
   mc_pull = 20,
+  // KV anti-entropy (core/kv/kv_sync.h).
+  kv_summary = 21,
+  kv_groups = 22,
+  kv_buckets = 23,
+  kv_keys = 24,
+  kv_states = 25,
 };
 
-inline constexpr uint32_t kMessageTypeMax = 20;
+inline constexpr uint32_t kMessageTypeMax = 25;
 
 // Starts a message of the given type.
 inline Writer begin_message(MessageType type) {

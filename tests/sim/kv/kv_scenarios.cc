@@ -6,6 +6,7 @@
 //               acknowledged update. Deltas travel over multicast and its
 //               repair; anti-entropy and crash/restart (kv-chaos) come with
 //               persistence.
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -44,7 +45,9 @@ ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
   auto write_s = options.int_param("write_s", 10);
   auto cut_pct = options.int_param("cut_pct", 0);
   auto cut_s = options.int_param("cut_s", 5);
-  for (auto* p : {&keys, &rate, &write_s, &cut_pct, &cut_s}) {
+  auto restarts = options.int_param("restarts", 0);
+  auto isolate_s = options.int_param("isolate_s", 0);
+  for (auto* p : {&keys, &rate, &write_s, &cut_pct, &cut_s, &restarts, &isolate_s}) {
     if (!*p) return {false, p->status().message(), outcome.figures};
   }
   ControlClusterOptions o;
@@ -103,6 +106,26 @@ ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
       if (cut) cluster.sim().heal(*cut);
     });
   }
+  // Crashes: nodes (never a contact) die a quarter into the writes and come
+  // back with their disk at three quarters.
+  std::vector<NodeIndex> victims;
+  for (int64_t i = 0; i < *restarts; ++i) {
+    const auto v = static_cast<NodeIndex>(3 + pick.uniform(cluster.size() - 3));
+    if (std::find(victims.begin(), victims.end(), v) == victims.end()) victims.push_back(v);
+  }
+  for (NodeIndex v : victims) {
+    cluster.sim().after(std::chrono::seconds(*write_s) / 4, [&cluster, v] { cluster.sim().crash(v); });
+    cluster.sim().after(std::chrono::seconds(*write_s) * 3 / 4, [&cluster, v] { cluster.sim().restart(v); });
+  }
+  // Isolation: one node cut from everyone for isolate_s (longer than the
+  // multicast history, only anti-entropy brings it back in step).
+  if (*isolate_s > 0) {
+    const auto v = static_cast<NodeIndex>(3 + pick.uniform(cluster.size() - 3));
+    cluster.sim().after(1s, [&cluster, v, isolate = *isolate_s] {
+      const PartitionId id = cluster.sim().isolate(v);
+      cluster.sim().after(std::chrono::seconds(isolate), [&cluster, id] { cluster.sim().heal(id); });
+    });
+  }
   const Time writes_end = cluster.sim().now() + std::chrono::seconds(*write_s) + gap;
   cluster.sim().run_until(writes_end);
 
@@ -117,7 +140,7 @@ ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
     return true;
   };
   std::optional<Time> converged_at;
-  const Time limit = cluster.sim().now() + 30s;
+  const Time limit = std::max(cluster.sim().now(), writes_end + std::chrono::seconds(*isolate_s)) + 60s;
   while (cluster.sim().now() < limit) {
     if (identical()) {
       converged_at = cluster.sim().now();
@@ -128,6 +151,15 @@ ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
 
   uint64_t lost = 0;
   uint64_t refused_deltas = 0;
+  uint64_t sync_states = 0;
+  uint64_t sync_rounds = 0;
+  uint64_t sync_equal = 0;
+  for (NodeIndex i : cluster.live_nodes()) {
+    const auto& st = cluster.node(i)->kv_sync().stats();
+    sync_states += st.states_applied;
+    sync_rounds += st.rounds_started;
+    sync_equal += st.rounds_equal;
+  }
   for (NodeIndex i : cluster.live_nodes()) {
     const kv::KvStore& store = cluster.node(i)->kv();
     refused_deltas += cluster.node(i)->stats().kv_deltas_refused + cluster.node(i)->stats().kv_deltas_malformed;
@@ -144,10 +176,15 @@ ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
       .add("updates_acknowledged", acknowledged)
       .add("updates_refused", refused)
       .add("links_cut", static_cast<uint64_t>(links_cut))
+      .add("restarted", static_cast<uint64_t>(victims.size()))
+      .add("isolated_s", *isolate_s)
       .add("replicas_identical", converged_at.has_value())
       .add("converged_after_writes_ms", converged_at ? to_seconds(*converged_at - writes_end) * 1000.0 : NAN)
       .add("lost_acknowledged", lost)
       .add("deltas_refused", refused_deltas)
+      .add("sync_rounds", sync_rounds)
+      .add("sync_rounds_equal", sync_equal)
+      .add("sync_states_applied", sync_states)
       .add("keys_per_node", static_cast<uint64_t>(cluster.node(cluster.live_nodes().front())->kv().size()));
   outcome.ok = converged_at.has_value() && lost == 0 && refused == 0 && refused_deltas == 0;
   if (!outcome.ok) {
@@ -171,7 +208,9 @@ const bool registered = [] {
                                 {"updates_per_s", "per node (default 2)"},
                                 {"write_s", "seconds of writes (default 10)"},
                                 {"cut_pct", "share of overlay links cut a quarter into the writes (default 0)"},
-                                {"cut_s", "how long they stay cut (default 5)"}},
+                                {"cut_s", "how long they stay cut (default 5)"},
+                                {"restarts", "nodes crashed a quarter into the writes, restarted at three quarters"},
+                                {"isolate_s", "one node cut from all others this long, from 1 s into the writes"}},
                      .run = run_kv_converge});
   return true;
 }();
