@@ -58,6 +58,11 @@ INTRO = {
                         "node, in every packet, sent down two trees). Goals: every subscriber once "
                         "(`delivered_ratio` 1, `duplicates_delivered` 0); with 10% of links cut, >= 99.9% within "
                         "2 s (`delivered_ratio_2s`) and 100% after the heal."),
+    "kv.jsonl": ("KV store core", "`scripts/bench-kv.sh`: the store and its anti-entropy alone, one thread, no "
+                 "I/O (`tests/bench/kv`). `kv_update` has no persistence (the durability modes need the "
+                 "runtime and Berkeley DB, not measured yet); `kv_repair` is one anti-entropy round between two "
+                 "stores of `keys` keys of which `differing` differ, against sending the full state "
+                 "(`sync_bytes_ratio`). Goals: equal stores O(1) messages, repair O(1) + O(differing)."),
     "sim.jsonl": ("Simulator throughput", "`lashup-sim --scenario ping --nodes 10000` (60 simulated s)."),
 }
 
