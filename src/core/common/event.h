@@ -81,7 +81,25 @@ struct McDelivered {
   std::vector<uint8_t> payload;
 };
 
+// A key a KV subscription covers: part of its initial dump, or changed
+// (coalesced per key over kv.subscription_coalesce_ms). `state` is the key's
+// CRDT map state (core/crdt, encoded); a deleted key has an empty map.
+struct KvChanged {
+  uint64_t subscription = 0;
+  std::string key;
+  std::vector<uint8_t> state;
+  bool initial = false;   // part of the dump made when the subscription began
+  bool deleted = false;   // the key reads as absent now
+};
+
+// The initial dump of a KV subscription is complete (`keys` events).
+struct KvDumpDone {
+  uint64_t subscription = 0;
+  uint64_t keys = 0;
+};
+
 using Event = std::variant<ProbeAnswered, ProbeTimedOut, MemberUpdated, MemberRemoved, ReachabilityChanged,
-                           LinkReportChanged, NeighborChanged, RoutesChanged, HealthCheckResult, McDelivered>;
+                           LinkReportChanged, NeighborChanged, RoutesChanged, HealthCheckResult, McDelivered,
+                           KvChanged, KvDumpDone>;
 
 }  // namespace lashup

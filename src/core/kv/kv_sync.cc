@@ -48,7 +48,7 @@ void KvSync::apply_states(Time now, const NodeName&, const KvStates& m, Actions&
     }
     if (outcome->state_changed) {
       ++stats_.states_applied;
-      changed_(now, s.key, out);
+      changed_(now, s.key, *outcome, out);
     }
   }
 }

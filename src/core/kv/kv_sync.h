@@ -45,9 +45,9 @@ struct KvSyncStats {
 
 class KvSync {
  public:
-  // `changed(now, key, out)`: a state received changed `key` here (the node
-  // persists it and tells subscribers).
-  using Changed = std::function<void(Time, const std::string&, Actions&)>;
+  // `changed(now, key, outcome, out)`: a state received changed `key` here
+  // (the node persists it and tells subscribers).
+  using Changed = std::function<void(Time, const std::string&, const crdt::JoinOutcome&, Actions&)>;
   KvSync(KvSyncConfig config, KvStore& store, Random& random, Changed changed);
 
   void start(Time now);

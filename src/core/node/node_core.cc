@@ -58,6 +58,7 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   n.multicast.origins_max = count("multicast.origins_max");
   n.kv.value_bytes_max = count("kv.value_bytes_max");
   n.kv_sync.interval = ms("kv.anti_entropy_interval_ms");
+  n.kv_coalesce = ms("kv.subscription_coalesce_ms");
   return n;
 }
 
@@ -72,7 +73,10 @@ NodeCore::NodeCore(NodeConfig config, Incarnation incarnation, const PersistedSt
       multicast_(config_.multicast, config_.self.name, incarnation, random_, *this),
       kv_(config_.kv, ReplicaId{config_.self.name, incarnation}),
       kv_sync_(config_.kv_sync, kv_, random_,
-               [this](Time, const std::string& key, Actions& out) { persist_key(key, out); }) {
+               [this](Time now, const std::string& key, const crdt::JoinOutcome& outcome, Actions& out) {
+                 key_changed(now, key, outcome.value_changed, out);
+               }),
+      kv_coalesce_(config_.kv_coalesce) {
   for (auto it = persisted.lower_bound(std::string(kPersistKvPrefix));
        it != persisted.end() && std::string_view(it->first).starts_with(kPersistKvPrefix); ++it) {
     const std::string_view key = std::string_view(it->first).substr(kPersistKvPrefix.size());
@@ -168,6 +172,7 @@ Actions NodeCore::on_tick(Time now) {
   if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
   kv_sync_.tick(now, neighbor_names_, out);
   if (auto at = kv_sync_.next_deadline()) out.wake_no_later_than(*at);
+  flush_kv_changes(now, out);
   if (now >= next_departition_at_) departition_probe(now, out);
   if (now >= next_persist_at_) persist_views(now, out);
   if (now >= next_refill_at_) refill_passive(now);
@@ -303,6 +308,69 @@ Actions NodeCore::kv_remove(Time now, std::string_view key, Result<kv::KvStore::
   return replicate(now, key, result->delta);
 }
 
+bool NodeCore::KvSubscription::covers(std::string_view key) const {
+  return glob ? kv::glob_match(pattern, key) : key.starts_with(pattern);
+}
+
+void NodeCore::key_changed(Time now, std::string_view key, bool value_changed, Actions& out) {
+  persist_key(key, out);
+  if (!value_changed || kv_subscriptions_.empty()) return;
+  bool covered = false;
+  for (const auto& [id, sub] : kv_subscriptions_) covered = covered || sub.covers(key);
+  if (!covered) return;
+  auto [it, fresh] = kv_pending_.try_emplace(std::string(key), now + kv_coalesce_);
+  if (fresh && (!kv_flush_at_ || it->second < *kv_flush_at_)) kv_flush_at_ = it->second;
+  if (kv_flush_at_) out.wake_no_later_than(*kv_flush_at_);
+}
+
+KvChanged NodeCore::kv_event(uint64_t subscription, const std::string& key, bool initial) const {
+  KvChanged e;
+  e.subscription = subscription;
+  e.key = key;
+  e.initial = initial;
+  const crdt::Map* state = kv_.get_state(key);
+  e.deleted = state == nullptr || state->empty();
+  if (state != nullptr) e.state = state->encode();
+  return e;
+}
+
+void NodeCore::flush_kv_changes(Time now, Actions& out) {
+  if (!kv_flush_at_ || now < *kv_flush_at_) return;
+  kv_flush_at_.reset();
+  for (auto it = kv_pending_.begin(); it != kv_pending_.end();) {
+    if (it->second > now) {
+      if (!kv_flush_at_ || it->second < *kv_flush_at_) kv_flush_at_ = it->second;
+      ++it;
+      continue;
+    }
+    for (const auto& [id, sub] : kv_subscriptions_) {
+      if (sub.covers(it->first)) out.emit(kv_event(id, it->first, false));
+    }
+    it = kv_pending_.erase(it);
+  }
+  if (kv_flush_at_) out.wake_no_later_than(*kv_flush_at_);
+}
+
+Actions NodeCore::kv_subscribe(Time, uint64_t id, std::string pattern, bool glob, Status& result) {
+  Actions out;
+  if (kv_subscriptions_.count(id) > 0) {
+    result = Status::invalid("subscription " + std::to_string(id) + " exists");
+    return out;
+  }
+  if (pattern.size() > kv::kKeyBytesMax) {
+    result = Status::too_large("pattern longer than 4096 bytes");
+    return out;
+  }
+  const std::vector<std::string> keys = glob ? kv_.keys_matching(pattern) : kv_.keys_with_prefix(pattern);
+  for (const auto& key : keys) out.emit(kv_event(id, key, true));
+  out.emit(KvDumpDone{id, keys.size()});
+  kv_subscriptions_.emplace(id, KvSubscription{std::move(pattern), glob});
+  result = Status::ok();
+  return out;
+}
+
+bool NodeCore::kv_unsubscribe(uint64_t id) { return kv_subscriptions_.erase(id) > 0; }
+
 void NodeCore::persist_key(std::string_view key, Actions& out) {
   out.persist(std::string(kPersistKvPrefix) + std::string(key), kv_.encode_state(key));
 }
@@ -311,7 +379,7 @@ Actions NodeCore::replicate(Time now, std::string_view key, const crdt::Map& del
   Actions out;
   // Durable (per the durability mode) before the delta leaves and before
   // the write is acknowledged: persist actions run first.
-  persist_key(key, out);
+  key_changed(now, key, true, out);
   auto published = multicast_.publish(now, kv::kDeltaTopic, kv::encode(kv::KeyDelta{std::string(key), delta}), out);
   // Too large for one multicast message: anti-entropy carries it.
   if (!published) ++stats_.kv_deltas_unsent;
@@ -319,7 +387,7 @@ Actions NodeCore::replicate(Time now, std::string_view key, const crdt::Map& del
   return out;
 }
 
-void NodeCore::deliver_internal(Time, const wire::McData& m, Actions& out) {
+void NodeCore::deliver_internal(Time now, const wire::McData& m, Actions& out) {
   if (m.topic != kv::kDeltaTopic) return;  // a newer node's protocol: not ours to read
   auto d = kv::decode_key_delta(m.payload, config_.kv.limits);
   if (!d) {
@@ -331,7 +399,7 @@ void NodeCore::deliver_internal(Time, const wire::McData& m, Actions& out) {
     ++stats_.kv_deltas_refused;
     return;
   }
-  if (joined->state_changed) persist_key(d->key, out);
+  if (joined->state_changed) key_changed(now, d->key, joined->value_changed, out);
 }
 
 const std::vector<NodeName>& NodeCore::tree_children(const NodeName& origin) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ struct NodeConfig {
   MulticastConfig multicast;
   kv::KvConfig kv;
   kv::KvSyncConfig kv_sync;
+  Duration kv_coalesce = 10ms;  // subscription events, per key
   Duration departition_probe_interval = 2s;
   Duration idle_connection_timeout = 10s;
 
@@ -87,6 +89,12 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Actions kv_update(Time now, std::string_view key, std::span<const crdt::FieldOp> ops,
                     const crdt::CausalContext* expected, Result<kv::KvStore::Written>& result);
   Actions kv_remove(Time now, std::string_view key, Result<kv::KvStore::Written>& result);
+  // Subscribes `id` (chosen by the caller, unique) to the keys starting
+  // with `pattern`, or matching it as a glob (kv/kv_store.h glob_match):
+  // emits a KvChanged (initial) per live key, then KvDumpDone; later one
+  // KvChanged per real change of a covered key, coalesced per key.
+  Actions kv_subscribe(Time now, uint64_t id, std::string pattern, bool glob, Status& result);
+  bool kv_unsubscribe(uint64_t id);
   const kv::KvStore& kv() const { return kv_; }
   const kv::KvSync& kv_sync() const { return kv_sync_; }
   // Whether the persisted state given at construction was readable; a node
@@ -122,6 +130,11 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   void deliver_internal(Time now, const wire::McData& m, Actions& out) override;
   Actions replicate(Time now, std::string_view key, const crdt::Map& delta);
   void persist_key(std::string_view key, Actions& out);
+  // A key's state changed here (any source): persist it; if what readers see
+  // changed, tell the subscriptions that cover it (coalesced).
+  void key_changed(Time now, std::string_view key, bool value_changed, Actions& out);
+  void flush_kv_changes(Time now, Actions& out);
+  KvChanged kv_event(uint64_t subscription, const std::string& key, bool initial) const;
 
   void departition_probe(Time now, Actions& out);
   void refill_passive(Time now);
@@ -139,6 +152,16 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Multicast multicast_;
   kv::KvStore kv_;
   kv::KvSync kv_sync_;
+  struct KvSubscription {
+    std::string pattern;
+    bool glob = false;
+    bool covers(std::string_view key) const;
+  };
+  std::map<uint64_t, KvSubscription> kv_subscriptions_;
+  // Changed keys waiting for the end of their coalescing window.
+  std::map<std::string, Time> kv_pending_;
+  std::optional<Time> kv_flush_at_;
+  Duration kv_coalesce_{10'000};
   Status restore_status_;
   NodeStats stats_;
   std::vector<NodeName> neighbor_names_;  // the active view, for multicast

@@ -112,8 +112,8 @@ void bench_repair(int keys, int differing) {
   Random ra(1), rb(2);
   KvStore a({}, ReplicaId{"a", 1});
   KvStore b({}, ReplicaId{"b", 1});
-  KvSync a_sync({}, a, ra, [](Time, const std::string&, Actions&) {});
-  KvSync b_sync({}, b, rb, [](Time, const std::string&, Actions&) {});
+  KvSync a_sync({}, a, ra, [](Time, const std::string&, const crdt::JoinOutcome&, Actions&) {});
+  KvSync b_sync({}, b, rb, [](Time, const std::string&, const crdt::JoinOutcome&, Actions&) {});
   size_t full_state_bytes = 0;
   for (int i = 0; i < keys; ++i) {
     (void)a.update(key_of(i), record_ops(i));

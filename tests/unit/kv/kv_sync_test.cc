@@ -20,7 +20,7 @@ struct Side {
   Side(const std::string& name, uint64_t seed)
       : store({}, ReplicaId{name, 1}),
         random(seed),
-        sync({}, store, random, [this](Time, const std::string& key, Actions&) { changed.push_back(key); }),
+        sync({}, store, random, [this](Time, const std::string& key, const crdt::JoinOutcome&, Actions&) { changed.push_back(key); }),
         name(name) {}
   KvStore store;
   Random random;

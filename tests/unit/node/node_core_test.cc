@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "core/kv/kv_messages.h"
 #include "core/wire/multicast_messages.h"
 #include "core/wire/overlay_messages.h"
 #include "tests/unit/support/actions_util.h"
@@ -158,6 +159,71 @@ TEST(NodeCore, kv_writes_are_persisted_before_their_delta_leaves_and_restored_at
   ASSERT_TRUE(written.is_ok());
   const crdt::MapValue v = restarted.kv().get("vips/1")->value();
   EXPECT_EQ(std::get<int64_t>(v.find("n", crdt::FieldType::counter)->value), 6);
+}
+
+// A KV delta as another node's multicast would bring it.
+Bytes kv_delta_message(const std::string& origin, uint64_t sequence, const std::string& key, const crdt::Map& delta) {
+  return wire::encode(wire::McData{origin, 1, sequence, kv::kDeltaTopic, 3, false, kv::encode(kv::KeyDelta{key, delta})});
+}
+
+// kv_SUITE kv_subscribe: an initial dump, then one event per real change,
+// coalesced per key; nothing for a no-op merge or an uncovered key.
+TEST(NodeCore, kv_subscriptions_dump_then_report_each_real_change_once_per_window) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  core.on_connection(Time(1ms), "b", true);
+  Result<kv::KvStore::Written> w = Status::internal("unset");
+  std::vector<crdt::FieldOp> red{crdt::FieldOp::assign("color", "red", 1)};
+  core.kv_update(Time(2ms), "flag/1", red, nullptr, w);
+  ASSERT_TRUE(w.is_ok());
+
+  Status subscribed;
+  Actions dump = core.kv_subscribe(Time(3ms), 7, "flag/", false, subscribed);
+  ASSERT_TRUE(subscribed.is_ok());
+  auto initial = test::events<KvChanged>(dump);
+  ASSERT_EQ(initial.size(), 1u);
+  EXPECT_TRUE(initial[0].initial);
+  EXPECT_EQ(initial[0].key, "flag/1");
+  ASSERT_EQ(test::events<KvDumpDone>(dump).size(), 1u);
+  EXPECT_EQ(test::events<KvDumpDone>(dump)[0].keys, 1u);
+
+  // Two changes from b within the window: one event, with the last state.
+  kv::KvStore b({}, ReplicaId{"b", 1});
+  ASSERT_TRUE(b.apply("flag/1", *core.kv().get_state("flag/1")));
+  std::vector<crdt::FieldOp> blue{crdt::FieldOp::assign("color", "blue", 2)};
+  std::vector<crdt::FieldOp> green{crdt::FieldOp::assign("color", "green", 3)};
+  auto d1 = b.update("flag/1", blue);
+  auto d2 = b.update("flag/1", green);
+  ASSERT_TRUE(d1.is_ok() && d2.is_ok());
+  Actions a1 = core.on_message(Time(4ms), "b", kv_delta_message("b", 1, "flag/1", d1->delta));
+  Actions a2 = core.on_message(Time(5ms), "b", kv_delta_message("b", 2, "flag/1", d2->delta));
+  EXPECT_TRUE(test::events<KvChanged>(a1).empty());
+  ASSERT_TRUE(a2.wake_at.has_value());
+  Actions flushed = core.on_tick(*a2.wake_at);
+  auto changes = test::events<KvChanged>(flushed);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_FALSE(changes[0].initial);
+  auto state = crdt::Map::decode(changes[0].state);
+  ASSERT_TRUE(state.is_ok());
+  const crdt::MapValue value = state->value();
+  EXPECT_EQ(std::get<crdt::Timestamped>(value.find("color", crdt::FieldType::lww_register)->value).value, "green");
+
+  // The same delta again (a no-op merge), and a key the pattern does not
+  // cover: no event.
+  core.on_message(Time(20ms), "b", kv_delta_message("b", 3, "flag/1", d2->delta));
+  auto other = b.update("other/1", blue);
+  ASSERT_TRUE(other.is_ok());
+  core.on_message(Time(21ms), "b", kv_delta_message("b", 4, "other/1", other->delta));
+  EXPECT_TRUE(test::events<KvChanged>(core.on_tick(Time(100ms))).empty());
+
+  // Unsubscribed: nothing more.
+  EXPECT_TRUE(core.kv_unsubscribe(7));
+  EXPECT_FALSE(core.kv_unsubscribe(7));
+  std::vector<crdt::FieldOp> white{crdt::FieldOp::assign("color", "white", 10)};
+  core.kv_update(Time(200ms), "flag/1", white, nullptr, w);
+  ASSERT_TRUE(w.is_ok());
+  ASSERT_FALSE(w->delta.is_bottom());
+  EXPECT_TRUE(test::events<KvChanged>(core.on_tick(Time(300ms))).empty());
 }
 
 TEST(NodeCore, a_damaged_kv_record_is_reported_not_skipped) {
