@@ -36,18 +36,20 @@ std::vector<std::pair<NodeIndex, NodeIndex>> overlay_links(ControlCluster& clust
   return {links.begin(), links.end()};
 }
 
-ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
+ScenarioOutcome run_kv(const ScenarioOptions& options, const char* name, int64_t default_write_s,
+                       int64_t default_chaos) {
   WallClock wall;
   ScenarioOutcome outcome;
-  outcome.figures = begin_figures("kv-converge", options);
+  outcome.figures = begin_figures(name, options);
   auto keys = options.int_param("keys", 1000);
   auto rate = options.int_param("updates_per_s", 2);
-  auto write_s = options.int_param("write_s", 10);
+  auto write_s = options.int_param("write_s", default_write_s);
+  auto chaos = options.int_param("chaos", default_chaos);
   auto cut_pct = options.int_param("cut_pct", 0);
   auto cut_s = options.int_param("cut_s", 5);
   auto restarts = options.int_param("restarts", 0);
   auto isolate_s = options.int_param("isolate_s", 0);
-  for (auto* p : {&keys, &rate, &write_s, &cut_pct, &cut_s, &restarts, &isolate_s}) {
+  for (auto* p : {&keys, &rate, &write_s, &cut_pct, &cut_s, &restarts, &isolate_s, &chaos}) {
     if (!*p) return {false, p->status().message(), outcome.figures};
   }
   ControlClusterOptions o;
@@ -126,6 +128,40 @@ ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
       cluster.sim().after(std::chrono::seconds(isolate), [&cluster, id] { cluster.sim().heal(id); });
     });
   }
+  // Chaos: `chaos` faults at random times during the writes, each lasting
+  // 1-5 s: a partition into two random halves, a crash (the node restarts
+  // with its disk), or 10% of the overlay's links cut.
+  std::vector<PartitionId> open_cuts;
+  std::vector<NodeIndex> down;
+  uint64_t partitions = 0, crashes = 0, link_cuts = 0;
+  for (int64_t f = 0; f < *chaos; ++f) {
+    const Duration at = Duration(static_cast<int64_t>(pick.uniform(static_cast<uint64_t>(
+        std::chrono::duration_cast<Duration>(std::chrono::seconds(*write_s)).count()))));
+    const Duration lasts = std::chrono::milliseconds(1000 + static_cast<int64_t>(pick.uniform(4000)));
+    const uint64_t kind = pick.uniform(3);
+    cluster.sim().after(at, [&, kind, lasts] {
+      if (kind == 0) {
+        std::vector<NodeIndex> a, b;
+        for (NodeIndex i = 0; i < cluster.size(); ++i) (pick.chance(0.5) ? a : b).push_back(i);
+        const PartitionId id = cluster.sim().partition(a, b);
+        ++partitions;
+        cluster.sim().after(lasts, [&cluster, id] { cluster.sim().heal(id); });
+      } else if (kind == 1) {
+        const auto v = static_cast<NodeIndex>(3 + pick.uniform(cluster.size() - 3));
+        if (cluster.node(v) == nullptr) return;
+        cluster.sim().crash(v);
+        ++crashes;
+        cluster.sim().after(lasts, [&cluster, v] { cluster.sim().restart(v); });
+      } else {
+        auto links = overlay_links(cluster);
+        pick.shuffle(links);
+        links.resize(links.size() / 10);
+        const PartitionId id = cluster.sim().cut_links(links);
+        ++link_cuts;
+        cluster.sim().after(lasts, [&cluster, id] { cluster.sim().heal(id); });
+      }
+    });
+  }
   const Time writes_end = cluster.sim().now() + std::chrono::seconds(*write_s) + gap;
   cluster.sim().run_until(writes_end);
 
@@ -140,7 +176,9 @@ ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
     return true;
   };
   std::optional<Time> converged_at;
+  // Every fault ends within 5 s of the writes' end (a restart included).
   const Time limit = std::max(cluster.sim().now(), writes_end + std::chrono::seconds(*isolate_s)) + 60s;
+  cluster.sim().run_for(*chaos > 0 ? 6s : 0s);
   while (cluster.sim().now() < limit) {
     if (identical()) {
       converged_at = cluster.sim().now();
@@ -178,8 +216,13 @@ ScenarioOutcome run_kv_converge(const ScenarioOptions& options) {
       .add("links_cut", static_cast<uint64_t>(links_cut))
       .add("restarted", static_cast<uint64_t>(victims.size()))
       .add("isolated_s", *isolate_s)
+      .add("chaos_partitions", partitions)
+      .add("chaos_crashes", crashes)
+      .add("chaos_link_cuts", link_cuts)
       .add("replicas_identical", converged_at.has_value())
-      .add("converged_after_writes_ms", converged_at ? to_seconds(*converged_at - writes_end) * 1000.0 : NAN)
+      // With chaos, checking starts once every fault has ended (6 s after the writes).
+      .add(*chaos > 0 ? "converged_after_faults_ms" : "converged_after_writes_ms",
+           converged_at ? to_seconds(*converged_at - writes_end - (*chaos > 0 ? 6s : 0s)) * 1000.0 : NAN)
       .add("lost_acknowledged", lost)
       .add("deltas_refused", refused_deltas)
       .add("sync_rounds", sync_rounds)
@@ -210,8 +253,20 @@ const bool registered = [] {
                                 {"cut_pct", "share of overlay links cut a quarter into the writes (default 0)"},
                                 {"cut_s", "how long they stay cut (default 5)"},
                                 {"restarts", "nodes crashed a quarter into the writes, restarted at three quarters"},
-                                {"isolate_s", "one node cut from all others this long, from 1 s into the writes"}},
-                     .run = run_kv_converge});
+                                {"isolate_s", "one node cut from all others this long, from 1 s into the writes"},
+                                {"chaos", "random faults during the writes (default 0; see kv-chaos)"}},
+                     .run = [](const ScenarioOptions& o) { return run_kv(o, "kv-converge", 10, 0); }});
+  register_scenario({.name = "kv-chaos",
+                     .summary = "every node writes random updates to 1,000 shared keys for 30 s while random faults "
+                                "come and go (partitions into halves, crashes with restart from disk, 10% of links "
+                                "cut): afterwards every replica is identical and no acknowledged update is lost",
+                     .default_nodes = 100,
+                     .default_duration = 120s,
+                     .params = {{"keys", "shared keys (default 1000)"},
+                                {"updates_per_s", "per node (default 2)"},
+                                {"write_s", "seconds of writes (default 30)"},
+                                {"chaos", "faults during the writes (default 12)"}},
+                     .run = [](const ScenarioOptions& o) { return run_kv(o, "kv-chaos", 30, 12); }});
   return true;
 }();
 
