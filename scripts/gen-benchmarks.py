@@ -63,6 +63,12 @@ INTRO = {
                  "runtime and Berkeley DB, not measured yet); `kv_repair` is one anti-entropy round between two "
                  "stores of `keys` keys of which `differing` differ, against sending the full state "
                  "(`sync_bytes_ratio`). Goals: equal stores O(1) messages, repair O(1) + O(differing)."),
+    "kv-sim.jsonl": ("KV store in simulation", "`scripts/bench-kv.sh`: lashup-sim scenarios with full nodes, links of "
+                     "1 ms + 0-0.5 ms (times are simulated). `kv-latency`: writes to fresh keys from random nodes, "
+                     "time until every node's subscription reports each (goal: p99 1 s at 100 nodes, 2 s at "
+                     "1,000). `kv-chaos`: random partitions, crashes with restart and link cuts during 30 s of "
+                     "writes from every node; `replicas_identical` and `lost_acknowledged` are the checker's "
+                     "verdict, one line per seed."),
     "sim.jsonl": ("Simulator throughput", "`lashup-sim --scenario ping --nodes 10000` (60 simulated s)."),
 }
 

@@ -43,6 +43,11 @@ TEST(KvScenarios, a_node_cut_off_longer_than_the_multicast_history_catches_up_by
   EXPECT_TRUE(outcome.ok) << outcome.failure << "\n" << outcome.figures.str();
 }
 
+TEST(KvScenarios, every_write_reaches_every_nodes_subscription) {
+  const auto outcome = run("kv-latency", 60, 7, {{"writes", "100"}});
+  EXPECT_TRUE(outcome.ok) << outcome.failure << "\n" << outcome.figures.str();
+}
+
 TEST(KvScenarios, chaos_of_partitions_crashes_and_cut_links_ends_identical_with_nothing_lost) {
   for (uint64_t seed : {5, 6}) {
     const auto outcome = run("kv-chaos", 40, seed, {{"keys", "300"}, {"write_s", "15"}, {"chaos", "8"}});

@@ -240,6 +240,85 @@ ScenarioOutcome run_kv(const ScenarioOptions& options, const char* name, int64_t
   return outcome;
 }
 
+// Time for a write to reach every node: every node subscribes to the
+// written prefix (no coalescing), writes go to fresh keys from random nodes,
+// and a write has arrived at a node when its subscription reports the key.
+ScenarioOutcome run_kv_latency(const ScenarioOptions& options) {
+  WallClock wall;
+  ScenarioOutcome outcome;
+  outcome.figures = begin_figures("kv-latency", options);
+  auto writes = options.int_param("writes", 200);
+  auto interval_ms = options.int_param("interval_ms", 20);
+  for (auto* p : {&writes, &interval_ms}) {
+    if (!*p) return {false, p->status().message(), outcome.figures};
+  }
+  ControlClusterOptions o;
+  o.nodes = options.nodes;
+  o.seed = options.seed;
+  o.tune = [](NodeConfig& c) { c.kv_coalesce = Duration(0); };
+  ControlCluster cluster(o);
+  std::map<std::string, Time> written_at;
+  std::map<std::string, std::vector<Duration>> arrivals;
+  cluster.sim().observe([&](Time now, NodeIndex, const Event& event) {
+    const auto* c = std::get_if<KvChanged>(&event);
+    if (c == nullptr || c->initial) return;
+    auto it = written_at.find(c->key);
+    if (it != written_at.end()) arrivals[c->key].push_back(now - it->second);
+  });
+  const BootstrapFigures boot = run_bootstrap(cluster, 60s);
+  if (!boot.converged_at) {
+    outcome.ok = false;
+    outcome.failure = "seed=" + std::to_string(options.seed) + " the cluster did not converge";
+    return outcome;
+  }
+  cluster.sim().run_for(5s);
+  for (NodeIndex i : cluster.live_nodes()) {
+    Status st;
+    cluster.sim().execute(i, cluster.node(i)->kv_subscribe(cluster.sim().now(), 1, "lat/", false, st));
+  }
+  Random pick(options.seed ^ 0x6b766c6174ULL);
+  for (int64_t w = 0; w < *writes; ++w) {
+    cluster.sim().after(from_ms(*interval_ms) * w, [&, w] {
+      const auto n = static_cast<NodeIndex>(pick.uniform(cluster.size()));
+      const std::string key = "lat/" + std::to_string(w);
+      std::vector<crdt::FieldOp> ops{crdt::FieldOp::increment("n", 1)};
+      Result<kv::KvStore::Written> result = Status::internal("not run");
+      written_at[key] = cluster.sim().now();
+      cluster.sim().execute(n, cluster.node(n)->kv_update(cluster.sim().now(), key, ops, nullptr, result));
+    });
+  }
+  cluster.sim().run_for(from_ms(*interval_ms) * *writes + 5s);
+  std::vector<double> to_all_ms;
+  std::vector<double> to_90_ms;
+  uint64_t incomplete = 0;
+  for (const auto& [key, at] : written_at) {
+    auto times = arrivals[key];
+    std::sort(times.begin(), times.end());
+    if (times.size() < cluster.size()) {
+      ++incomplete;
+      continue;
+    }
+    to_all_ms.push_back(to_seconds(times.back()) * 1000.0);
+    to_90_ms.push_back(to_seconds(times[times.size() * 9 / 10 - 1]) * 1000.0);
+  }
+  auto pct = [](std::vector<double> v, double q) -> double {
+    if (v.empty()) return NAN;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+  };
+  outcome.figures.add("writes", *writes)
+      .add("incomplete", incomplete)
+      .add("to_90pct_p50_ms", pct(to_90_ms, 0.5))
+      .add("to_all_p50_ms", pct(to_all_ms, 0.5))
+      .add("p99_ms", pct(to_all_ms, 0.99))
+      .add("to_all_max_ms", pct(to_all_ms, 1.0))
+      .add("sim_seconds", to_seconds(cluster.sim().now() - Time(0)))
+      .add("wall_ms", wall.ms());
+  outcome.ok = incomplete == 0;
+  if (!outcome.ok) outcome.failure = "seed=" + std::to_string(options.seed) + " a write did not reach every node";
+  return outcome;
+}
+
 const bool registered = [] {
   register_scenario({.name = "kv-converge",
                      .summary = "every node writes random updates to shared keys (optionally while a share of the "
@@ -256,6 +335,14 @@ const bool registered = [] {
                                 {"isolate_s", "one node cut from all others this long, from 1 s into the writes"},
                                 {"chaos", "random faults during the writes (default 0; see kv-chaos)"}},
                      .run = [](const ScenarioOptions& o) { return run_kv(o, "kv-converge", 10, 0); }});
+  register_scenario({.name = "kv-latency",
+                     .summary = "writes to fresh keys from random nodes; time until every node's subscription "
+                                "reports each one (p99 over writes of the time to all nodes; goal 1 s at 100 nodes, "
+                                "2 s at 1,000)",
+                     .default_nodes = 100,
+                     .default_duration = 60s,
+                     .params = {{"writes", "writes (default 200)"}, {"interval_ms", "between writes (default 20)"}},
+                     .run = run_kv_latency});
   register_scenario({.name = "kv-chaos",
                      .summary = "every node writes random updates to 1,000 shared keys for 30 s while random faults "
                                 "come and go (partitions into halves, crashes with restart from disk, 10% of links "
