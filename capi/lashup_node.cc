@@ -6,38 +6,12 @@
 #include <memory>
 #include <mutex>
 
-#include "capi/capi_internal.h"
-#include "runtime/node_runtime.h"
+#include "capi/node_internal.h"
 
 using lashup::runtime::MemberView;
 using lashup::runtime::NodeRuntime;
 using lashup::runtime::Snapshot;
 using namespace lashup::capi;
-
-struct lashup_node {
-  std::unique_ptr<NodeRuntime> runtime;
-  std::string name;
-  std::mutex lifecycle;  // start and stop, which may come from any thread
-  enum class State { created, running, stopped };
-  std::atomic<State> state{State::created};
-  std::atomic<uint64_t> next_request_id{1};
-  lashup_event_cb callback = nullptr;
-  void* userdata = nullptr;
-};
-
-struct lashup_event {
-  int type = 0;
-  std::string node;
-  std::string peer;
-  int state = 0;
-  uint64_t incarnation = 0;
-  uint64_t request_id = 0;
-  uint64_t rtt_us = 0;
-  uint64_t time_us = 0;
-  std::string topic;
-  std::vector<uint8_t> payload;
-  uint64_t sequence = 0;
-};
 
 struct lashup_members {
   std::shared_ptr<const Snapshot> snapshot;

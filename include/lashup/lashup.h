@@ -407,6 +407,194 @@ LASHUP_API int lashup_mc_subscribe(lashup_node_t *node, const char *topic);
  * this node does not subscribe to topic. */
 LASHUP_API int lashup_mc_unsubscribe(lashup_node_t *node, const char *topic);
 
+/* ---- Replicated key-value store ---------------------------------------------
+ *
+ * Every node holds a replica of one key-value store (docs/KV.md). A key is a
+ * byte string of 1 to 4096 bytes, by convention '/'-separated; its value is a
+ * map of fields. A field is named by (name, type): the counter "x" and the
+ * set "x" are two fields. Field types:
+ *  - counter: a 64-bit sum of increments and decrements (wraps around);
+ *  - register: bytes and a timestamp; the highest timestamp wins (on equal
+ *    timestamps the greater bytes), whichever node wrote last;
+ *  - flag: enabled or disabled; an enable concurrent with a disable wins;
+ *  - set: a set of byte strings (observed-remove: an add concurrent with a
+ *    remove wins);
+ *  - map: nested fields, at most 32 levels of maps.
+ * A field exists while it holds something: a set whose last element is
+ * removed, a disabled flag and a map whose last field is removed are not
+ * listed in a value (and removing them is removing an absent field).
+ * A write is a batch of operations on one key, applied atomically on this
+ * node and then replicated to every node (multicast, then anti-entropy for
+ * what multicast missed). Replicas converge: concurrent writes on different
+ * nodes all take effect. Keys under "nodes/<name>/" belong to node <name>;
+ * only it may write them (LASHUP_ERR_PERMISSION).
+ *
+ * Reads are local: they see this node's replica, which includes every write
+ * made on this node and, after a short while, every write made elsewhere.
+ * Reads never wait for the loop thread: they read the store under a reader
+ * lock, which the loop thread holds exclusively only while it applies an
+ * input to the node.
+ *
+ * Errors of writes name the first failing operation in lashup_last_error().
+ * A failed write changes nothing.
+ *
+ * Thread safety: lashup_kv_update, _delete, _get, _keys, _subscribe and
+ * _unsubscribe may be called from any thread, also from the event callback.
+ * An operation list (lashup_kv_ops_t) is not synchronized: build it on one
+ * thread (it may then be used by several updates, on any thread, as long as
+ * no thread modifies it). Values, contexts and key lists are immutable:
+ * read them from any number of threads; destroy each once, when no thread
+ * reads it any more. They do not refer to the node and outlive it. */
+
+typedef enum lashup_kv_type {
+  LASHUP_KV_COUNTER = 1,
+  LASHUP_KV_REGISTER = 2,
+  LASHUP_KV_FLAG = 3,
+  LASHUP_KV_SET = 4,
+  LASHUP_KV_MAP = 5
+} lashup_kv_type_t;
+
+/* A batch of operations for lashup_kv_update. Each operation addresses a
+ * field by a path: field names separated by '/', where every name but the
+ * last names a nested map (created by the write if absent) and the last
+ * names the field operated on. "a/b/hits" is the counter "hits" of the map
+ * "b" of the map "a". A path is NUL-terminated, not empty, and has no empty
+ * name (no leading, trailing or double '/'): LASHUP_ERR_INVALID otherwise,
+ * with the list unchanged. Operations are applied in the order they were
+ * added. Several operations below the same nested map are sent as one
+ * operation on that map. */
+typedef struct lashup_kv_ops lashup_kv_ops_t;
+
+/* Creates an empty operation list. Stores NULL in *out on failure. */
+LASHUP_API int lashup_kv_ops_new(lashup_kv_ops_t **out);
+/* NULL is accepted. */
+LASHUP_API void lashup_kv_ops_destroy(lashup_kv_ops_t *ops);
+/* Number of operations added (nested paths count once per call). 0 for NULL. */
+LASHUP_API size_t lashup_kv_ops_count(const lashup_kv_ops_t *ops);
+
+/* Adds amount (negative: subtracts) to a counter. */
+LASHUP_API int lashup_kv_ops_counter_add(lashup_kv_ops_t *ops, const char *path, int64_t amount);
+/* Adds an element (len bytes; element may be NULL when len is 0) to a set. */
+LASHUP_API int lashup_kv_ops_set_add(lashup_kv_ops_t *ops, const char *path, const void *element, size_t len);
+/* Removes an element from a set. The update fails with LASHUP_ERR_NOT_FOUND
+ * when the element is not in the set. */
+LASHUP_API int lashup_kv_ops_set_remove(lashup_kv_ops_t *ops, const char *path, const void *element, size_t len);
+/* Writes a register. The write takes effect where its timestamp is above the
+ * register's (equal: where its bytes are greater); a stale write is no
+ * error and changes nothing. */
+LASHUP_API int lashup_kv_ops_register_set(lashup_kv_ops_t *ops, const char *path, const void *value, size_t len,
+                                          uint64_t timestamp);
+LASHUP_API int lashup_kv_ops_flag_enable(lashup_kv_ops_t *ops, const char *path);
+/* Disabling a disabled or absent flag changes nothing. */
+LASHUP_API int lashup_kv_ops_flag_disable(lashup_kv_ops_t *ops, const char *path);
+/* Removes the field of type `type` (a lashup_kv_type_t; LASHUP_ERR_INVALID
+ * for another number) named by the path's last name. The update fails with
+ * LASHUP_ERR_NOT_FOUND when there is no such field. */
+LASHUP_API int lashup_kv_ops_remove_field(lashup_kv_ops_t *ops, const char *path, int type);
+
+/* The causal context of a key's value: a compare-and-set token. */
+typedef struct lashup_kv_context lashup_kv_context_t;
+/* A value: the fields of a key's map (or of a nested map), sorted by name,
+ * then type. */
+typedef struct lashup_kv_value lashup_kv_value_t;
+
+/* Applies ops to key (key_len bytes) atomically, on the loop thread, and
+ * waits: LASHUP_OK means the write is applied on this node, persisted
+ * according to the durability mode, and on its way to the other nodes.
+ * With expected (a context taken from a value of this key), the write
+ * applies only if the key has not changed since: LASHUP_ERR_CONFLICT
+ * otherwise. expected may be NULL (no condition). If value_out is not NULL,
+ * *value_out receives the key's value after the write (destroy it with
+ * lashup_kv_value_destroy), else NULL. Errors:
+ *  - LASHUP_ERR_INVALID: NULL node, ops or key, an empty key, a map nested
+ *    too deep, an unreadable context;
+ *  - LASHUP_ERR_PERMISSION: a key in another node's namespace;
+ *  - LASHUP_ERR_TYPE: an operation of another type than its field;
+ *  - LASHUP_ERR_NOT_FOUND: removing an absent element or field;
+ *  - LASHUP_ERR_TOO_LARGE: a key over 4096 bytes, a value that would
+ *    exceed kv.value_bytes_max, or a name, element or register over its
+ *    limit;
+ *  - LASHUP_ERR_CONFLICT: see expected;
+ *  - LASHUP_ERR_STORAGE: the write could not be persisted (it is applied in
+ *    memory and replicated nonetheless);
+ *  - LASHUP_ERR_CLOSED when the node does not run (before start, after
+ *    stop), LASHUP_ERR_AGAIN when the command queue is full. */
+LASHUP_API int lashup_kv_update(lashup_node_t *node, const void *key, size_t key_len, const lashup_kv_ops_t *ops,
+                                const lashup_kv_context_t *expected, lashup_kv_value_t **value_out);
+
+/* Removes every field of key that this node has seen; waits like
+ * lashup_kv_update. A field added concurrently on another node survives.
+ * LASHUP_ERR_NOT_FOUND when the key holds no field. Other errors as
+ * lashup_kv_update. */
+LASHUP_API int lashup_kv_delete(lashup_node_t *node, const void *key, size_t key_len);
+
+/* Reads key from this node's replica into *out (destroy with
+ * lashup_kv_value_destroy). LASHUP_ERR_NOT_FOUND when the key is absent
+ * (never written, or deleted), LASHUP_ERR_INVALID for a NULL or empty key,
+ * LASHUP_ERR_TOO_LARGE for one over 4096 bytes, LASHUP_ERR_STATE before start,
+ * LASHUP_ERR_CLOSED after stop. Stores NULL in *out on failure. */
+LASHUP_API int lashup_kv_get(lashup_node_t *node, const void *key, size_t key_len, lashup_kv_value_t **out);
+
+/* Destroys a value and every nested map it returned. NULL is accepted. */
+LASHUP_API void lashup_kv_value_destroy(lashup_kv_value_t *value);
+
+/* Value accessors. Fields are indexed in [0, field_count). For a NULL value,
+ * an index out of range or a field of another type than the accessor's:
+ * 0, NULL (and *len / *timestamp set to 0 when not NULL). */
+LASHUP_API size_t lashup_kv_value_field_count(const lashup_kv_value_t *value);
+/* The field's name (owned by the value; NUL-terminated, though it may hold
+ * other NUL bytes: *len, if len is not NULL, is its length). */
+LASHUP_API const char *lashup_kv_value_field_name(const lashup_kv_value_t *value, size_t index, size_t *len);
+/* A lashup_kv_type_t. */
+LASHUP_API int lashup_kv_value_field_type(const lashup_kv_value_t *value, size_t index);
+LASHUP_API int64_t lashup_kv_value_counter(const lashup_kv_value_t *value, size_t index);
+/* The register's bytes (owned by the value; non-NULL also when empty), their
+ * length and the timestamp they were written with. */
+LASHUP_API const void *lashup_kv_value_register(const lashup_kv_value_t *value, size_t index, size_t *len,
+                                                uint64_t *timestamp);
+/* 1 enabled, 0 disabled. */
+LASHUP_API int lashup_kv_value_flag(const lashup_kv_value_t *value, size_t index);
+/* A set's elements are sorted (bytewise); element in [0, set_size). */
+LASHUP_API size_t lashup_kv_value_set_size(const lashup_kv_value_t *value, size_t index);
+LASHUP_API const void *lashup_kv_value_set_element(const lashup_kv_value_t *value, size_t index, size_t element,
+                                                   size_t *len);
+/* A nested map, owned by (and destroyed with) the value it came from. */
+LASHUP_API const lashup_kv_value_t *lashup_kv_value_map(const lashup_kv_value_t *value, size_t index);
+
+/* Renders a value as a NUL-terminated JSON object in *json_out (free with
+ * lashup_free). Each field name is a member whose value is an object keyed
+ * by the field's type, so fields of one name and several types stay apart:
+ *   {"color":{"register":"red"},"hits":{"counter":3,"set":["a","b"]},
+ *    "on":{"flag":true},"sub":{"map":{...}}}
+ * Register timestamps are left out. Names, registers and elements are byte
+ * strings: valid UTF-8 is written as is (with the escapes JSON requires);
+ * each byte that is not part of valid UTF-8 is written as \u00XX, its
+ * value (so such a byte reads back as the character U+00XX: the rendering
+ * is for people and tools, not a lossless encoding). */
+LASHUP_API int lashup_kv_value_json(const lashup_kv_value_t *value, char **json_out);
+
+/* The compare-and-set token of a value returned by lashup_kv_get or
+ * lashup_kv_update (or carried by a KV_CHANGED event) into *out; destroy it
+ * with lashup_kv_context_destroy. LASHUP_ERR_INVALID for a nested map, which
+ * has no context of its own. */
+LASHUP_API int lashup_kv_value_context(const lashup_kv_value_t *value, lashup_kv_context_t **out);
+/* NULL is accepted. */
+LASHUP_API void lashup_kv_context_destroy(lashup_kv_context_t *context);
+
+/* The live keys of this node's replica that start with pattern (glob 0; ""
+ * lists every key) or match it as a glob (glob non-zero: '*' matches any
+ * bytes within one '/'-separated segment, '**' any bytes including '/', '?'
+ * one byte other than '/'), sorted bytewise, into *out (destroy with
+ * lashup_kv_keys_destroy). Errors as lashup_kv_get. */
+typedef struct lashup_kv_keys lashup_kv_keys_t;
+LASHUP_API int lashup_kv_keys(lashup_node_t *node, const char *pattern, int glob, lashup_kv_keys_t **out);
+LASHUP_API void lashup_kv_keys_destroy(lashup_kv_keys_t *keys);
+/* 0 for NULL. */
+LASHUP_API size_t lashup_kv_keys_count(const lashup_kv_keys_t *keys);
+/* The index-th key (owned by the list; followed by a NUL byte) and its
+ * length; NULL (and 0) out of range. */
+LASHUP_API const void *lashup_kv_keys_at(const lashup_kv_keys_t *keys, size_t index, size_t *len);
+
 /* ---- Stats -------------------------------------------------------------------
  * Counters and gauges of the latest snapshot, by name (e.g.
  * "transport.malformed_frames", "members", "members.reachable",

@@ -194,6 +194,7 @@ Status NodeRuntime::start() {
     node_config_.detector.round_offset = Duration(((wall_us - now().count()) % interval + interval) % interval);
   }
   NodeCore::PersistedState state(persisted->begin(), persisted->end());
+  CoreLock core_lock(*this);  // readers may already look for the core
   core_ = std::make_unique<NodeCore>(node_config_, incarnation_, state, std::random_device{}());
   // A damaged record must stop the node, not be dropped: it would come back
   // as silently lost data.
@@ -258,7 +259,10 @@ void NodeRuntime::stop() {
   }
   if (base_ != nullptr) event_base_free(base_);
   base_ = nullptr;
-  core_.reset();
+  {
+    CoreLock lock(*this);
+    core_.reset();
+  }
   if (store_) store_->close();
   events_.close();
 }
@@ -283,6 +287,79 @@ Status NodeRuntime::run(std::function<Actions(Time, NodeCore&, Status&)> command
     return a;
   });
   return answer ? answer->status : answer.status();
+}
+
+Result<NodeRuntime::KvRead> NodeRuntime::kv_update(std::string key, std::vector<crdt::FieldOp> ops,
+                                                    std::optional<crdt::CausalContext> expected) {
+  struct Answer {
+    Status status;
+    KvRead read;
+  };
+  // Everything the loop needs is owned by the command: a caller that gives
+  // up waiting (ask's time limit) leaves it nothing dangling.
+  Result<Answer> answer = call<Answer>([this, key = std::move(key), ops = std::move(ops),
+                                        expected = std::move(expected)](Time now, NodeCore& core) {
+    Answer a;
+    Result<kv::KvStore::Written> written = Status::internal("not written");
+    a.status = execute(core.kv_update(now, key, ops, expected ? &*expected : nullptr, written));
+    if (!written) {
+      a.status = written.status();
+      return a;
+    }
+    a.read.value = std::move(written->value);
+    if (const crdt::Map* state = core.kv().get_state(key)) a.read.context = crdt::encode_context(state->context());
+    return a;
+  });
+  if (!answer) return answer.status();
+  if (!answer->status) return answer->status;
+  return std::move(answer->read);
+}
+
+Status NodeRuntime::kv_remove(std::string key) {
+  struct Answer {
+    Status status;
+  };
+  Result<Answer> answer = call<Answer>([this, key = std::move(key)](Time now, NodeCore& core) {
+    Result<kv::KvStore::Written> written = Status::internal("not written");
+    Status stored = execute(core.kv_remove(now, key, written));
+    return Answer{written ? stored : written.status()};
+  });
+  return answer ? answer->status : answer.status();
+}
+
+Result<NodeRuntime::KvRead> NodeRuntime::kv_get(std::string_view key) const {
+  Result<std::optional<KvRead>> read = read_core<std::optional<KvRead>>([key](const NodeCore& core) {
+    std::optional<KvRead> out;
+    if (const crdt::Map* map = core.kv().get(key)) out = KvRead{map->value(), crdt::encode_context(map->context())};
+    return out;
+  });
+  if (!read) return read.status();
+  if (!*read) return Status::not_found("no such key");
+  return std::move(**read);
+}
+
+Result<std::vector<std::string>> NodeRuntime::kv_keys(std::string_view pattern, bool glob) const {
+  return read_core<std::vector<std::string>>([pattern, glob](const NodeCore& core) {
+    return glob ? core.kv().keys_matching(pattern) : core.kv().keys_with_prefix(pattern);
+  });
+}
+
+Status NodeRuntime::kv_subscribe(uint64_t id, std::string pattern, bool glob) {
+  struct Answer {
+    Status status;
+  };
+  Result<Answer> answer = call<Answer>([this, id, pattern = std::move(pattern), glob](Time now, NodeCore& core) {
+    Answer a;
+    execute(core.kv_subscribe(now, id, pattern, glob, a.status));
+    return a;
+  });
+  return answer ? answer->status : answer.status();
+}
+
+Status NodeRuntime::kv_unsubscribe(uint64_t id) {
+  Result<bool> removed = call<bool>([id](Time, NodeCore& core) { return core.kv_unsubscribe(id); });
+  if (!removed) return removed.status();
+  return *removed ? Status::ok() : Status::not_found("no such subscription: " + std::to_string(id));
 }
 
 Status NodeRuntime::check_topic(std::string_view topic) const {
@@ -375,6 +452,7 @@ void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::strin
   if (quiescing_) return;
   dialling_.erase(peer);
   backoff_.erase(peer);
+  CoreLock lock(*this);
   execute(core_->on_connection(now(), peer, true));
   for (auto& contact : unnamed_contacts_) {
     if (contact.name.empty() && contact.address == address) {
@@ -410,11 +488,13 @@ void NodeRuntime::on_peer_down(const std::string& peer) {
   if (dialling_.erase(peer) > 0) {
     back_off(backoff_[peer], now());  // our attempt failed: space the next ones out
   }
+  CoreLock lock(*this);
   execute(core_->on_connection(now(), peer, false));
 }
 
 void NodeRuntime::on_message(const std::string& peer, std::span<const uint8_t> message) {
   if (quiescing_) return;
+  CoreLock lock(*this);
   execute(core_->on_message(now(), peer, message));
 }
 
@@ -441,6 +521,7 @@ void NodeRuntime::on_deferred_downs(int, short, void* self) {
   downs.swap(runtime->deferred_downs_);
   std::sort(downs.begin(), downs.end());
   downs.erase(std::unique(downs.begin(), downs.end()), downs.end());
+  CoreLock lock(*runtime);
   for (const auto& peer : downs) {
     if (!runtime->transport_->is_connected(peer)) runtime->execute(runtime->core_->on_connection(runtime->now(), peer, false));
   }
@@ -454,12 +535,14 @@ void NodeRuntime::on_timer(int, short, void* self) {
   runtime->last_now_ = std::max(runtime->last_now_, runtime->timer_at_.value_or(Time{0}));
   runtime->timer_at_.reset();
   if (runtime->quiescing_) return;
+  CoreLock lock(*runtime);
   runtime->execute(runtime->core_->on_tick(runtime->now()));
 }
 
 void NodeRuntime::on_commands(int, short, void* self) {
   auto* runtime = static_cast<NodeRuntime*>(self);
   while (auto command = runtime->commands_.pop(std::chrono::milliseconds(0))) {
+    CoreLock lock(*runtime);
     runtime->execute((*command)(runtime->now(), *runtime->core_));
   }
   if (!runtime->running_.load()) runtime->quiesce();
@@ -605,17 +688,19 @@ void NodeRuntime::publish() {
   // The previous snapshot, if no reader holds it, is freed here, outside the lock.
 }
 
-void NodeRuntime::execute(Actions actions) {
+Status NodeRuntime::execute(Actions actions) {
   // Writes first, as one transaction: a persist is durable (per the
   // durability mode) before any message that follows it leaves.
   std::vector<std::pair<std::string, std::vector<uint8_t>>> writes;
   for (auto& action : actions.items) {
     if (auto* persist = std::get_if<PersistAction>(&action)) writes.emplace_back(persist->key, std::move(persist->value));
   }
+  Status written;
   if (!writes.empty()) {
     if (Status s = store_->apply(writes); !s) {
       ++storage_errors_;
       if (storage_error_.is_ok()) storage_error_ = s;
+      written = Status::storage(s.message());
     }
   }
   bool queued = false;
@@ -635,8 +720,10 @@ void NodeRuntime::execute(Actions actions) {
       }
       // A snapshot shows membership; what the multicast counters say is
       // republished by the housekeeping timer.
+      // KV events neither change what a snapshot shows.
       if (!std::holds_alternative<HealthCheckResult>(emit->event) &&
-          !std::holds_alternative<McDelivered>(emit->event)) {
+          !std::holds_alternative<McDelivered>(emit->event) && !std::holds_alternative<KvChanged>(emit->event) &&
+          !std::holds_alternative<KvDumpDone>(emit->event)) {
         request_publish();
       }
       events_.push(TimedEvent{std::move(emit->event), monotonic_us()});
@@ -657,6 +744,7 @@ void NodeRuntime::execute(Actions actions) {
     event_callback_();
     in_callback_ = false;
   }
+  return written;
 }
 
 void NodeRuntime::arm_timer(Time wake_at) {

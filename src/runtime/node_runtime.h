@@ -21,6 +21,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <shared_mutex>
 #include <thread>
 
 #include "core/common/event.h"
@@ -88,6 +89,33 @@ class NodeRuntime final : TransportListener {
     }
   }
 
+  // The replicated KV store (core/kv/kv_store.h). Writes run on the loop
+  // thread and return once their Actions are executed: the key's new state
+  // is persisted (per the durability mode; a failed write to the store is
+  // the `storage` error) before the call returns. Reads do not go through
+  // the command queue: they read the store under the core lock (shared),
+  // from any thread, also the loop thread (the event callback).
+  struct KvRead {
+    crdt::MapValue value;
+    Bytes context;  // crdt::encode_context of the key's map: the compare-and-set token
+  };
+  // Applies `ops` to `key` (with `expected`: only if the key's context still
+  // equals it). Returns the key's value and context after the write.
+  Result<KvRead> kv_update(std::string key, std::vector<crdt::FieldOp> ops,
+                           std::optional<crdt::CausalContext> expected);
+  // Removes every field of `key`; not_found when it holds none.
+  Status kv_remove(std::string key);
+  // not_found when the key is absent (never written, or deleted); `closed`
+  // before start and after stop.
+  Result<KvRead> kv_get(std::string_view key) const;
+  // Live keys starting with `pattern`, or matching it as a glob, sorted.
+  Result<std::vector<std::string>> kv_keys(std::string_view pattern, bool glob) const;
+  // Subscriptions (NodeCore::kv_subscribe): `id` is chosen by the caller.
+  // The dump and later changes arrive as KvChanged / KvDumpDone events.
+  Status kv_subscribe(uint64_t id, std::string pattern, bool glob);
+  // not_found for an unknown id.
+  Status kv_unsubscribe(uint64_t id);
+
   // Multicast (core/multicast/multicast.h). The topic and the payload size
   // are checked here, on the caller's thread, with the rules the core
   // applies, so a publish that is queued is one the core accepts. Topics
@@ -131,11 +159,52 @@ class NodeRuntime final : TransportListener {
   // the loop would wait for ourselves.
   template <typename T>
   Result<T> call(std::function<T(Time, NodeCore&)> work) {
-    if (std::this_thread::get_id() == loop_id_.load()) {
+    if (on_loop_thread()) {
       if (!running_) return Status::closed("the node is not running");
+      CoreLock lock(*this);
       return work(now(), *core_);
     }
     return ask<T>(std::move(work));
+  }
+  bool on_loop_thread() const { return std::this_thread::get_id() == loop_id_.load(); }
+
+  // Held (exclusively) by the loop thread around every call into the core,
+  // so that readers on API threads can read the core (the KV store) under a
+  // shared lock without waiting for the command queue. Reentrant on the
+  // thread that holds it: a command may run inside an input's handling (the
+  // event callback calling set_metadata), and start/stop take it on the
+  // API thread that owns the core then.
+  class CoreLock {
+   public:
+    explicit CoreLock(NodeRuntime& runtime)
+        : runtime_(runtime), outermost_(runtime.core_owner_.load() != std::this_thread::get_id()) {
+      if (!outermost_) return;
+      runtime_.core_mutex_.lock();
+      runtime_.core_owner_ = std::this_thread::get_id();
+    }
+    ~CoreLock() {
+      if (!outermost_) return;
+      runtime_.core_owner_ = std::thread::id();
+      runtime_.core_mutex_.unlock();
+    }
+    CoreLock(const CoreLock&) = delete;
+    CoreLock& operator=(const CoreLock&) = delete;
+
+   private:
+    NodeRuntime& runtime_;
+    bool outermost_;
+  };
+  // Runs `read` on the core under the shared lock (no lock on the loop
+  // thread, the core's only writer); `closed` when the node does not run.
+  template <typename T>
+  Result<T> read_core(const std::function<T(const NodeCore&)>& read) const {
+    if (on_loop_thread() || core_owner_.load() == std::this_thread::get_id()) {
+      if (!core_) return Status::closed("the node is not running");
+      return read(*core_);
+    }
+    std::shared_lock lock(core_mutex_);
+    if (!core_ || !running_) return Status::closed("the node is not running");
+    return read(*core_);
   }
   Status check_topic(std::string_view topic) const;
   Status check_publish(std::string_view topic, size_t payload_bytes) const;
@@ -146,7 +215,9 @@ class NodeRuntime final : TransportListener {
   void on_message(const std::string& peer, std::span<const uint8_t> message) override;
 
   Time now() const;
-  void execute(Actions actions);
+  // Executes the core's Actions (writes first); returns the status of the
+  // writes to the store.
+  Status execute(Actions actions);
   void arm_timer(Time wake_at);
   void run_loop();
   void connect(const NodeName& peer, const std::string& address);
@@ -186,6 +257,9 @@ class NodeRuntime final : TransportListener {
   std::atomic<std::thread::id> loop_id_{};
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<NodeCore> core_;
+  // See CoreLock. The owner is the thread holding core_mutex_ exclusively.
+  mutable std::shared_mutex core_mutex_;
+  std::atomic<std::thread::id> core_owner_{};
   std::optional<Time> timer_at_;
 
   NotifyingQueue<Command> commands_;

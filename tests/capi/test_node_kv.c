@@ -1,0 +1,544 @@
+/* The replicated key-value store through the C API: operation lists with
+ * nested paths, update and get of every field type, JSON rendering, keys by
+ * prefix and by glob, the write errors (absent field, compare-and-set
+ * conflict, another node's namespace, value limit), delete, argument and
+ * state checks, and a write on one node read on another.
+ *
+ * Replication is waited for with ASSERT_EVENTUALLY over CONVERGE_MS; no
+ * assertion measures time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_harness.h"
+
+#define KEY(s) (s), strlen(s)
+
+static void ok(int rc, const char* what) {
+  if (rc != LASHUP_OK) fail_msg("%s: %s (%s)", what, lashup_strerror(rc), lashup_last_error());
+}
+
+static lashup_kv_ops_t* new_ops(void) {
+  lashup_kv_ops_t* ops = NULL;
+  ok(lashup_kv_ops_new(&ops), "lashup_kv_ops_new");
+  return ops;
+}
+
+/* The field of value named `name` with `type`, or -1. */
+static long field_index(const lashup_kv_value_t* value, const char* name, int type) {
+  for (size_t i = 0; i < lashup_kv_value_field_count(value); ++i) {
+    size_t len = 0;
+    const char* n = lashup_kv_value_field_name(value, i, &len);
+    if (len == strlen(name) && memcmp(n, name, len) == 0 && lashup_kv_value_field_type(value, i) == type) return (long)i;
+  }
+  return -1;
+}
+
+static size_t must_find(const lashup_kv_value_t* value, const char* name, int type) {
+  const long i = field_index(value, name, type);
+  if (i < 0) fail_msg("no field %s of type %d", name, type);
+  return (size_t)i;
+}
+
+/* The value's JSON, into out. */
+static void json_of(const lashup_kv_value_t* value, char* out, size_t len) {
+  char* json = NULL;
+  ok(lashup_kv_value_json(value, &json), "lashup_kv_value_json");
+  snprintf(out, len, "%s", json);
+  lashup_free(json);
+}
+
+/* One update of `key` with one register write of `text` at `timestamp`. */
+static int write_register(lashup_node_t* node, const char* key, const char* path, const char* text, uint64_t timestamp) {
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_register_set(ops, path, text, strlen(text), timestamp), "register_set");
+  const int rc = lashup_kv_update(node, KEY(key), ops, NULL, NULL);
+  lashup_kv_ops_destroy(ops);
+  return rc;
+}
+
+static int add_to_counter(lashup_node_t* node, const char* key, const char* path, int64_t amount) {
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_counter_add(ops, path, amount), "counter_add");
+  const int rc = lashup_kv_update(node, KEY(key), ops, NULL, NULL);
+  lashup_kv_ops_destroy(ops);
+  return rc;
+}
+
+/* Checks the value written by every_field_type_round_trips. */
+static void check_every_field_type(const lashup_kv_value_t* v) {
+  /* "off", enabled then disabled, holds nothing and is not listed. */
+  assert_int_equal(lashup_kv_value_field_count(v), 5);
+  assert_int_equal(field_index(v, "off", LASHUP_KV_FLAG), -1);
+  /* Sorted by name, then type. */
+  size_t len = 0;
+  assert_string_equal(lashup_kv_value_field_name(v, 0, &len), "a");
+  assert_int_equal(len, 1);
+  assert_int_equal(lashup_kv_value_field_type(v, 0), LASHUP_KV_MAP);
+  assert_int_equal(lashup_kv_value_counter(v, must_find(v, "hits", LASHUP_KV_COUNTER)), -2);
+  uint64_t timestamp = 0;
+  const void* color = lashup_kv_value_register(v, must_find(v, "color", LASHUP_KV_REGISTER), &len, &timestamp);
+  assert_int_equal(len, 3);
+  assert_memory_equal(color, "red", 3);
+  assert_int_equal(timestamp, 7);
+  assert_int_equal(lashup_kv_value_flag(v, must_find(v, "on", LASHUP_KV_FLAG)), 1);
+  const size_t tags = must_find(v, "tags", LASHUP_KV_SET);
+  assert_int_equal(lashup_kv_value_set_size(v, tags), 2);
+  assert_memory_equal(lashup_kv_value_set_element(v, tags, 0, &len), "\0x", 2); /* bytes, sorted */
+  assert_int_equal(len, 2);
+  assert_memory_equal(lashup_kv_value_set_element(v, tags, 1, &len), "blue", 4);
+  /* Nested maps: a/f and a/b/{n,s}. */
+  const lashup_kv_value_t* a = lashup_kv_value_map(v, 0);
+  assert_non_null(a);
+  assert_int_equal(lashup_kv_value_field_count(a), 2);
+  assert_int_equal(lashup_kv_value_flag(a, must_find(a, "f", LASHUP_KV_FLAG)), 1);
+  const lashup_kv_value_t* b = lashup_kv_value_map(a, must_find(a, "b", LASHUP_KV_MAP));
+  assert_non_null(b);
+  assert_int_equal(lashup_kv_value_counter(b, must_find(b, "n", LASHUP_KV_COUNTER)), 12);
+  assert_int_equal(lashup_kv_value_set_size(b, must_find(b, "s", LASHUP_KV_SET)), 1);
+  /* Accessors of another type read as nothing. */
+  assert_null(lashup_kv_value_map(v, must_find(v, "hits", LASHUP_KV_COUNTER)));
+  assert_int_equal(lashup_kv_value_counter(v, 0), 0);
+  assert_null(lashup_kv_value_register(v, 0, &len, &timestamp));
+  assert_int_equal(len, 0);
+  assert_int_equal(timestamp, 0);
+  assert_null(lashup_kv_value_set_element(v, tags, 2, &len));
+  assert_null(lashup_kv_value_field_name(v, 5, &len));
+  assert_int_equal(lashup_kv_value_field_type(v, 5), 0);
+}
+
+static void every_field_type_round_trips_through_update_and_get(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_counter_add(ops, "hits", 3), "counter_add");
+  ok(lashup_kv_ops_counter_add(ops, "hits", -5), "counter_add");
+  ok(lashup_kv_ops_register_set(ops, "color", "red", 3, 7), "register_set");
+  ok(lashup_kv_ops_flag_enable(ops, "on"), "flag_enable");
+  ok(lashup_kv_ops_flag_enable(ops, "off"), "flag_enable");
+  ok(lashup_kv_ops_flag_disable(ops, "off"), "flag_disable");
+  ok(lashup_kv_ops_set_add(ops, "tags", "blue", 4), "set_add");
+  ok(lashup_kv_ops_set_add(ops, "tags", "\0x", 2), "set_add");
+  ok(lashup_kv_ops_set_add(ops, "tags", "gone", 4), "set_add");
+  ok(lashup_kv_ops_set_remove(ops, "tags", "gone", 4), "set_remove");
+  ok(lashup_kv_ops_counter_add(ops, "a/b/n", 5), "counter_add");
+  ok(lashup_kv_ops_flag_enable(ops, "a/f"), "flag_enable");
+  ok(lashup_kv_ops_set_add(ops, "a/b/s", "x", 1), "set_add");
+  ok(lashup_kv_ops_counter_add(ops, "a/b/n", 7), "counter_add");
+  assert_int_equal(lashup_kv_ops_count(ops), 14);
+
+  lashup_kv_value_t* written = NULL;
+  ok(lashup_kv_update(node, KEY("k"), ops, NULL, &written), "lashup_kv_update");
+  check_every_field_type(written);
+  lashup_kv_value_t* read = NULL;
+  ok(lashup_kv_get(node, KEY("k"), &read), "lashup_kv_get");
+  check_every_field_type(read);
+  lashup_kv_value_destroy(written);
+  lashup_kv_value_destroy(read);
+  lashup_kv_ops_destroy(ops);
+  lashup_node_destroy(node);
+}
+
+static void operations_apply_in_the_order_they_were_added_around_a_removed_map(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  /* m/x is created, m removed, then m/y created: m ends with y alone. Had
+   * m/y been merged into the first update of m, it would have been removed. */
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_counter_add(ops, "m/x", 1), "counter_add");
+  ok(lashup_kv_ops_remove_field(ops, "m", LASHUP_KV_MAP), "remove_field");
+  ok(lashup_kv_ops_counter_add(ops, "m/y", 2), "counter_add");
+  lashup_kv_value_t* v = NULL;
+  ok(lashup_kv_update(node, KEY("k"), ops, NULL, &v), "lashup_kv_update");
+  char json[256];
+  json_of(v, json, sizeof json);
+  assert_string_equal(json, "{\"m\":{\"map\":{\"y\":{\"counter\":2}}}}");
+  lashup_kv_value_destroy(v);
+  lashup_kv_ops_destroy(ops);
+  lashup_node_destroy(node);
+}
+
+static void a_value_renders_as_json_with_bytes_that_are_not_utf8_escaped(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_counter_add(ops, "hits", 3), "counter_add");
+  ok(lashup_kv_ops_set_add(ops, "hits", "b", 1), "set_add");
+  ok(lashup_kv_ops_set_add(ops, "hits", "a", 1), "set_add");
+  ok(lashup_kv_ops_register_set(ops, "color", "r\"e\\d\n", 6, 1), "register_set");
+  /* "é" in UTF-8 stays; a lone 0xff and a truncated sequence are escaped. */
+  ok(lashup_kv_ops_register_set(ops, "bytes", "\xc3\xa9\xff\xe2\x82", 5, 1), "register_set");
+  ok(lashup_kv_ops_flag_enable(ops, "sub/on"), "flag_enable");
+  lashup_kv_value_t* v = NULL;
+  ok(lashup_kv_update(node, KEY("k"), ops, NULL, &v), "lashup_kv_update");
+  char json[512];
+  json_of(v, json, sizeof json);
+  assert_string_equal(json,
+                      "{\"bytes\":{\"register\":\"\xc3\xa9\\u00ff\\u00e2\\u0082\"},"
+                      "\"color\":{\"register\":\"r\\\"e\\\\d\\n\"},"
+                      "\"hits\":{\"counter\":3,\"set\":[\"a\",\"b\"]},"
+                      "\"sub\":{\"map\":{\"on\":{\"flag\":true}}}}");
+  /* A nested map renders alone too. */
+  json_of(lashup_kv_value_map(v, must_find(v, "sub", LASHUP_KV_MAP)), json, sizeof json);
+  assert_string_equal(json, "{\"on\":{\"flag\":true}}");
+  lashup_kv_value_destroy(v);
+  lashup_kv_ops_destroy(ops);
+  lashup_node_destroy(node);
+}
+
+/* Copies the listed keys as strings into out (at most max). */
+static size_t list_keys(lashup_node_t* node, const char* pattern, int glob, char out[][32], size_t max) {
+  lashup_kv_keys_t* keys = NULL;
+  ok(lashup_kv_keys(node, pattern, glob, &keys), "lashup_kv_keys");
+  const size_t count = lashup_kv_keys_count(keys);
+  for (size_t i = 0; i < count && i < max; ++i) {
+    size_t len = 0;
+    const char* key = lashup_kv_keys_at(keys, i, &len);
+    assert_int_equal(strlen(key), len);
+    snprintf(out[i], 32, "%s", key);
+  }
+  size_t len = 1;
+  assert_null(lashup_kv_keys_at(keys, count, &len));
+  assert_int_equal(len, 0);
+  lashup_kv_keys_destroy(keys);
+  return count;
+}
+
+/* The original's kv_SUITE fetch_keys. */
+static void keys_are_listed_by_prefix_and_by_glob(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  ok(add_to_counter(node, "a/b/c", "n", 1), "write a/b/c");
+  ok(add_to_counter(node, "a/b/d", "n", 1), "write a/b/d");
+  ok(add_to_counter(node, "x/y/z", "n", 1), "write x/y/z");
+  char keys[8][32];
+  assert_int_equal(list_keys(node, "a/b/*", 1, keys, 8), 2);
+  assert_string_equal(keys[0], "a/b/c");
+  assert_string_equal(keys[1], "a/b/d");
+  assert_int_equal(list_keys(node, "a/", 0, keys, 8), 2);
+  assert_string_equal(keys[0], "a/b/c");
+  assert_string_equal(keys[1], "a/b/d");
+  assert_int_equal(list_keys(node, "", 0, keys, 8), 3);
+  assert_string_equal(keys[2], "x/y/z");
+  assert_int_equal(list_keys(node, "**/z", 1, keys, 8), 1);
+  assert_string_equal(keys[0], "x/y/z");
+  assert_int_equal(list_keys(node, "nothing/", 0, keys, 8), 0);
+  lashup_node_destroy(node);
+}
+
+/* The original's remove_forgiving, inverted: removing what is absent is an
+ * error and changes nothing. */
+static void removing_an_absent_field_fails_and_changes_nothing(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  ok(add_to_counter(node, "k", "n", 4), "write");
+  lashup_kv_value_t* before = NULL;
+  ok(lashup_kv_get(node, KEY("k"), &before), "get");
+  char before_json[128], after_json[128];
+  json_of(before, before_json, sizeof before_json);
+
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_counter_add(ops, "n", 1), "counter_add"); /* would apply, but the batch fails */
+  ok(lashup_kv_ops_remove_field(ops, "absent", LASHUP_KV_FLAG), "remove_field");
+  assert_int_equal(lashup_kv_update(node, KEY("k"), ops, NULL, NULL), LASHUP_ERR_NOT_FOUND);
+  assert_true(strlen(lashup_last_error()) > 0);
+  lashup_kv_ops_destroy(ops);
+
+  /* The builder names a field by (name, type), so an operation of another
+   * type than its field cannot be built (LASHUP_ERR_TYPE is unreachable
+   * through it): removing "n" as a set addresses another, absent, field. */
+  ops = new_ops();
+  ok(lashup_kv_ops_remove_field(ops, "n", LASHUP_KV_SET), "remove_field");
+  assert_int_equal(lashup_kv_update(node, KEY("k"), ops, NULL, NULL), LASHUP_ERR_NOT_FOUND);
+  lashup_kv_ops_destroy(ops);
+  ops = new_ops();
+  ok(lashup_kv_ops_set_remove(ops, "s", "x", 1), "set_remove");
+  assert_int_equal(lashup_kv_update(node, KEY("k"), ops, NULL, NULL), LASHUP_ERR_NOT_FOUND);
+  lashup_kv_ops_destroy(ops);
+
+  lashup_kv_value_t* after = NULL;
+  ok(lashup_kv_get(node, KEY("k"), &after), "get");
+  json_of(after, after_json, sizeof after_json);
+  assert_string_equal(before_json, after_json);
+  assert_string_equal(after_json, "{\"n\":{\"counter\":4}}");
+  lashup_kv_value_destroy(before);
+  lashup_kv_value_destroy(after);
+  lashup_node_destroy(node);
+}
+
+static void a_stale_context_makes_the_update_a_conflict(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  ok(write_register(node, "k", "color", "red", 1), "write");
+  lashup_kv_value_t* read = NULL;
+  ok(lashup_kv_get(node, KEY("k"), &read), "get");
+  lashup_kv_context_t* stale = NULL;
+  ok(lashup_kv_value_context(read, &stale), "context");
+  /* A nested map has no context of its own. */
+  lashup_kv_context_t* none = (lashup_kv_context_t*)1;
+  ok(write_register(node, "k", "m/x", "1", 1), "write");
+  lashup_kv_value_t* nested_read = NULL;
+  ok(lashup_kv_get(node, KEY("k"), &nested_read), "get");
+  assert_int_equal(lashup_kv_value_context(lashup_kv_value_map(nested_read, must_find(nested_read, "m", LASHUP_KV_MAP)),
+                                           &none),
+                   LASHUP_ERR_INVALID);
+  assert_null(none);
+
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_register_set(ops, "color", "blue", 4, 2), "register_set");
+  assert_int_equal(lashup_kv_update(node, KEY("k"), ops, stale, NULL), LASHUP_ERR_CONFLICT);
+  lashup_kv_context_t* fresh = NULL;
+  ok(lashup_kv_value_context(nested_read, &fresh), "context");
+  lashup_kv_value_t* written = NULL;
+  ok(lashup_kv_update(node, KEY("k"), ops, fresh, &written), "update with the fresh context");
+  size_t len = 0;
+  assert_memory_equal(lashup_kv_value_register(written, must_find(written, "color", LASHUP_KV_REGISTER), &len, NULL),
+                      "blue", 4);
+  /* The context returned with a write is the key's current one. */
+  lashup_kv_context_t* after_write = NULL;
+  ok(lashup_kv_value_context(written, &after_write), "context");
+  assert_int_equal(lashup_kv_update(node, KEY("k"), ops, fresh, NULL), LASHUP_ERR_CONFLICT);
+  ok(lashup_kv_update(node, KEY("k"), ops, after_write, NULL), "update with the written context");
+  lashup_kv_context_destroy(stale);
+  lashup_kv_context_destroy(fresh);
+  lashup_kv_context_destroy(after_write);
+  lashup_kv_value_destroy(read);
+  lashup_kv_value_destroy(nested_read);
+  lashup_kv_value_destroy(written);
+  lashup_kv_ops_destroy(ops);
+  lashup_node_destroy(node);
+}
+
+static void only_the_owner_writes_its_namespace(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  assert_int_equal(add_to_counter(node, "nodes/other/x", "n", 1), LASHUP_ERR_PERMISSION);
+  assert_true(strlen(lashup_last_error()) > 0);
+  lashup_kv_value_t* v = (lashup_kv_value_t*)1;
+  assert_int_equal(lashup_kv_get(node, KEY("nodes/other/x"), &v), LASHUP_ERR_NOT_FOUND);
+  assert_null(v);
+  ok(add_to_counter(node, "nodes/a/x", "n", 1), "write to its own namespace");
+  lashup_node_destroy(node);
+}
+
+static void a_value_over_the_limit_is_refused(void** state) {
+  lashup_config_t* cfg = node_config(*state, "a", 1, NULL);
+  config_set(cfg, "kv.value_bytes_max", "1024");
+  lashup_node_t* node = start_node_from(cfg);
+  char big[2048];
+  memset(big, 'x', sizeof big);
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_register_set(ops, "r", big, sizeof big, 1), "register_set");
+  assert_int_equal(lashup_kv_update(node, KEY("k"), ops, NULL, NULL), LASHUP_ERR_TOO_LARGE);
+  lashup_kv_value_t* v = NULL;
+  assert_int_equal(lashup_kv_get(node, KEY("k"), &v), LASHUP_ERR_NOT_FOUND);
+  lashup_kv_ops_destroy(ops);
+  ops = new_ops();
+  ok(lashup_kv_ops_register_set(ops, "r", big, 100, 1), "register_set");
+  ok(lashup_kv_update(node, KEY("k"), ops, NULL, NULL), "a value under the limit");
+  lashup_kv_ops_destroy(ops);
+  lashup_node_destroy(node);
+}
+
+static void a_deleted_key_reads_as_absent(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  ok(write_register(node, "k", "color", "red", 1), "write");
+  ok(lashup_kv_delete(node, KEY("k")), "delete");
+  lashup_kv_value_t* v = NULL;
+  assert_int_equal(lashup_kv_get(node, KEY("k"), &v), LASHUP_ERR_NOT_FOUND);
+  assert_null(v);
+  assert_int_equal(lashup_kv_delete(node, KEY("k")), LASHUP_ERR_NOT_FOUND);
+  assert_int_equal(lashup_kv_delete(node, KEY("never")), LASHUP_ERR_NOT_FOUND);
+  char keys[1][32];
+  assert_int_equal(list_keys(node, "", 0, keys, 1), 0);
+  /* Written again, it is back. */
+  ok(write_register(node, "k", "color", "blue", 2), "write");
+  ok(lashup_kv_get(node, KEY("k"), &v), "get");
+  assert_int_equal(lashup_kv_value_field_count(v), 1);
+  lashup_kv_value_destroy(v);
+  lashup_node_destroy(node);
+}
+
+static void bad_paths_are_refused_by_the_adders(void** state) {
+  (void)state;
+  lashup_kv_ops_t* ops = new_ops();
+  const char* bad[] = {"", "/", "a/", "/a", "a//b"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+    assert_int_equal(lashup_kv_ops_counter_add(ops, bad[i], 1), LASHUP_ERR_INVALID);
+    assert_int_equal(lashup_kv_ops_flag_enable(ops, bad[i]), LASHUP_ERR_INVALID);
+    assert_int_equal(lashup_kv_ops_set_add(ops, bad[i], "x", 1), LASHUP_ERR_INVALID);
+  }
+  assert_int_equal(lashup_kv_ops_remove_field(ops, "a", 0), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_ops_remove_field(ops, "a", 6), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_ops_set_add(ops, "a", NULL, 1), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_ops_register_set(ops, "a", NULL, 1, 0), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_ops_count(ops), 0);
+  /* Empty bytes may be NULL. */
+  ok(lashup_kv_ops_set_add(ops, "a", NULL, 0), "set_add of an empty element");
+  ok(lashup_kv_ops_register_set(ops, "r", NULL, 0, 1), "register_set of empty bytes");
+  assert_int_equal(lashup_kv_ops_count(ops), 2);
+  lashup_kv_ops_destroy(ops);
+}
+
+static void null_arguments_and_node_states_are_reported(void** state) {
+  struct node_env* env = *state;
+  assert_int_equal(lashup_kv_ops_new(NULL), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_ops_counter_add(NULL, "a", 1), LASHUP_ERR_INVALID);
+  lashup_kv_ops_t* ops = new_ops();
+  assert_int_equal(lashup_kv_ops_counter_add(ops, NULL, 1), LASHUP_ERR_INVALID);
+  ok(lashup_kv_ops_counter_add(ops, "n", 1), "counter_add");
+  lashup_kv_ops_destroy(NULL);
+  lashup_kv_value_destroy(NULL);
+  lashup_kv_context_destroy(NULL);
+  lashup_kv_keys_destroy(NULL);
+  assert_int_equal(lashup_kv_ops_count(NULL), 0);
+  assert_int_equal(lashup_kv_value_field_count(NULL), 0);
+  assert_null(lashup_kv_value_field_name(NULL, 0, NULL));
+  assert_int_equal(lashup_kv_value_field_type(NULL, 0), 0);
+  assert_int_equal(lashup_kv_value_counter(NULL, 0), 0);
+  assert_null(lashup_kv_value_register(NULL, 0, NULL, NULL));
+  assert_int_equal(lashup_kv_value_flag(NULL, 0), 0);
+  assert_int_equal(lashup_kv_value_set_size(NULL, 0), 0);
+  assert_null(lashup_kv_value_set_element(NULL, 0, 0, NULL));
+  assert_null(lashup_kv_value_map(NULL, 0));
+  assert_int_equal(lashup_kv_keys_count(NULL), 0);
+  assert_null(lashup_kv_keys_at(NULL, 0, NULL));
+  char* json = NULL;
+  assert_int_equal(lashup_kv_value_json(NULL, &json), LASHUP_ERR_INVALID);
+  lashup_kv_context_t* context = NULL;
+  assert_int_equal(lashup_kv_value_context(NULL, &context), LASHUP_ERR_INVALID);
+  lashup_kv_value_t* v = NULL;
+  lashup_kv_keys_t* keys = NULL;
+  assert_int_equal(lashup_kv_update(NULL, KEY("k"), ops, NULL, NULL), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_delete(NULL, KEY("k")), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_get(NULL, KEY("k"), &v), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_keys(NULL, "", 0, &keys), LASHUP_ERR_INVALID);
+
+  lashup_node_t* node = NULL;
+  char errbuf[256];
+  lashup_config_t* cfg = node_config(env, "a", 1, NULL);
+  ok(lashup_node_new(&node, cfg, errbuf, sizeof errbuf), "lashup_node_new");
+  lashup_config_destroy(cfg);
+  /* Before start: writes are refused like every command, reads like every read. */
+  assert_int_equal(lashup_kv_update(node, KEY("k"), ops, NULL, NULL), LASHUP_ERR_CLOSED);
+  assert_int_equal(lashup_kv_delete(node, KEY("k")), LASHUP_ERR_CLOSED);
+  assert_int_equal(lashup_kv_get(node, KEY("k"), &v), LASHUP_ERR_STATE);
+  assert_int_equal(lashup_kv_keys(node, "", 0, &keys), LASHUP_ERR_STATE);
+  ok(lashup_node_start(node), "lashup_node_start");
+
+  assert_int_equal(lashup_kv_update(node, KEY("k"), NULL, NULL, NULL), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_update(node, NULL, 1, ops, NULL, NULL), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_update(node, "", 0, ops, NULL, NULL), LASHUP_ERR_INVALID); /* empty key */
+  assert_int_equal(lashup_kv_get(node, KEY("k"), NULL), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_get(node, "", 0, &v), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_keys(node, NULL, 0, &keys), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_keys(node, "", 0, NULL), LASHUP_ERR_INVALID);
+  char long_key[4097];
+  memset(long_key, 'k', sizeof long_key);
+  assert_int_equal(lashup_kv_update(node, long_key, sizeof long_key, ops, NULL, NULL), LASHUP_ERR_TOO_LARGE);
+  ok(lashup_kv_update(node, long_key, sizeof long_key - 1, ops, NULL, NULL), "a key of 4096 bytes");
+  /* A value read stays valid after the node is gone. */
+  ok(lashup_kv_get(node, long_key, sizeof long_key - 1, &v), "get");
+  assert_int_equal(lashup_node_stop(node), LASHUP_OK);
+  assert_int_equal(lashup_kv_update(node, KEY("k"), ops, NULL, NULL), LASHUP_ERR_CLOSED);
+  assert_int_equal(lashup_kv_delete(node, KEY("k")), LASHUP_ERR_CLOSED);
+  lashup_kv_value_t* after = NULL;
+  assert_int_equal(lashup_kv_get(node, KEY("k"), &after), LASHUP_ERR_CLOSED);
+  assert_int_equal(lashup_kv_keys(node, "", 0, &keys), LASHUP_ERR_CLOSED);
+  lashup_node_destroy(node);
+  assert_int_equal(lashup_kv_value_counter(v, must_find(v, "n", LASHUP_KV_COUNTER)), 1);
+  lashup_kv_value_destroy(v);
+  lashup_kv_ops_destroy(ops);
+}
+
+static void a_write_on_one_node_is_read_on_the_other(void** state) {
+  lashup_node_t* b = NULL;
+  lashup_node_t* a = start_pair(*state, &b);
+  ok(write_register(a, "shared/color", "color", "red", 1), "write on a");
+  ok(add_to_counter(b, "shared/count", "n", 2), "write on b");
+  lashup_kv_value_t* v = NULL;
+  ASSERT_EVENTUALLY(lashup_kv_get(b, KEY("shared/color"), &v) == LASHUP_OK, CONVERGE_MS);
+  size_t len = 0;
+  assert_memory_equal(lashup_kv_value_register(v, must_find(v, "color", LASHUP_KV_REGISTER), &len, NULL), "red", 3);
+  lashup_kv_value_destroy(v);
+  ASSERT_EVENTUALLY(lashup_kv_get(a, KEY("shared/count"), &v) == LASHUP_OK, CONVERGE_MS);
+  assert_int_equal(lashup_kv_value_counter(v, must_find(v, "n", LASHUP_KV_COUNTER)), 2);
+  lashup_kv_value_destroy(v);
+  lashup_node_destroy(a);
+  lashup_node_destroy(b);
+}
+
+/* Readers on API threads read the store while the loop thread applies local
+ * writes and peers' deltas (the reader lock; run under ThreadSanitizer). */
+struct reader {
+  lashup_node_t* node;
+  atomic_int stop;
+  atomic_int reads;
+  atomic_int failures;
+};
+
+static void* read_until_stopped(void* arg) {
+  struct reader* r = arg;
+  while (!atomic_load(&r->stop)) {
+    lashup_kv_value_t* v = NULL;
+    const int rc = lashup_kv_get(r->node, KEY("c"), &v);
+    if (rc != LASHUP_OK && rc != LASHUP_ERR_NOT_FOUND) atomic_fetch_add(&r->failures, 1);
+    lashup_kv_value_destroy(v);
+    lashup_kv_keys_t* keys = NULL;
+    if (lashup_kv_keys(r->node, "", 0, &keys) != LASHUP_OK) atomic_fetch_add(&r->failures, 1);
+    lashup_kv_keys_destroy(keys);
+    atomic_fetch_add(&r->reads, 1);
+  }
+  return NULL;
+}
+
+static int64_t counter_of(lashup_node_t* node, const char* key) {
+  lashup_kv_value_t* v = NULL;
+  if (lashup_kv_get(node, KEY(key), &v) != LASHUP_OK) return -1;
+  const long i = field_index(v, "n", LASHUP_KV_COUNTER);
+  const int64_t n = i < 0 ? -1 : lashup_kv_value_counter(v, (size_t)i);
+  lashup_kv_value_destroy(v);
+  return n;
+}
+
+static void reads_run_alongside_local_and_replicated_writes(void** state) {
+  lashup_node_t* b = NULL;
+  lashup_node_t* a = start_pair(*state, &b);
+  struct reader readers[2] = {{.node = a}, {.node = a}};
+  pthread_t threads[2];
+  for (int i = 0; i < 2; ++i) assert_int_equal(pthread_create(&threads[i], NULL, read_until_stopped, &readers[i]), 0);
+  for (int i = 0; i < 100; ++i) {
+    ok(add_to_counter(a, "c", "n", 1), "write on a");
+    ok(add_to_counter(b, "c", "n", 1), "write on b");
+  }
+  ASSERT_EVENTUALLY(counter_of(a, "c") == 200, CONVERGE_MS);
+  ASSERT_EVENTUALLY(counter_of(b, "c") == 200, CONVERGE_MS);
+  for (int i = 0; i < 2; ++i) {
+    atomic_store(&readers[i].stop, 1);
+    assert_int_equal(pthread_join(threads[i], NULL), 0);
+    assert_int_equal(atomic_load(&readers[i].failures), 0);
+    assert_true(atomic_load(&readers[i].reads) > 0);
+  }
+  lashup_node_destroy(a);
+  lashup_node_destroy(b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(every_field_type_round_trips_through_update_and_get),
+      cmocka_unit_test(operations_apply_in_the_order_they_were_added_around_a_removed_map),
+      cmocka_unit_test(a_value_renders_as_json_with_bytes_that_are_not_utf8_escaped),
+      cmocka_unit_test(keys_are_listed_by_prefix_and_by_glob),
+      cmocka_unit_test(removing_an_absent_field_fails_and_changes_nothing),
+      cmocka_unit_test(a_stale_context_makes_the_update_a_conflict),
+      cmocka_unit_test(only_the_owner_writes_its_namespace),
+      cmocka_unit_test(a_value_over_the_limit_is_refused),
+      cmocka_unit_test(a_deleted_key_reads_as_absent),
+      cmocka_unit_test(bad_paths_are_refused_by_the_adders),
+      cmocka_unit_test(null_arguments_and_node_states_are_reported),
+      cmocka_unit_test(a_write_on_one_node_is_read_on_the_other),
+      cmocka_unit_test(reads_run_alongside_local_and_replicated_writes),
+  };
+  return cmocka_run_group_tests(tests, node_env_setup, node_env_teardown);
+}
