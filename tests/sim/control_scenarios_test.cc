@@ -7,22 +7,14 @@
 #include "control/control_cluster.h"
 #include "control/control_scenarios.h"
 #include "control/measurements.h"
-#include "scenario.h"
+#include "scenario_test_support.h"
 
 namespace lashup::sim {
 namespace {
 
 ScenarioOutcome run(const std::string& name, uint32_t nodes, uint64_t seed, Duration duration,
                     std::map<std::string, std::string, std::less<>> params = {}) {
-  const ScenarioInfo* info = find_scenario(name);
-  EXPECT_NE(info, nullptr) << name;
-  if (info == nullptr) return {};
-  ScenarioOptions options;
-  options.nodes = nodes;
-  options.seed = seed;
-  options.duration = duration;
-  options.params = std::move(params);
-  return info->run(options);
+  return run_scenario(name, nodes, seed, std::move(params), duration);
 }
 
 void expect_ok(const ScenarioOutcome& outcome) {

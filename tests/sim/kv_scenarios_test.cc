@@ -3,22 +3,14 @@
 // identical replicas holding every acknowledged update.
 #include <gtest/gtest.h>
 
-#include "scenario.h"
+#include "scenario_test_support.h"
 
 namespace lashup::sim {
 namespace {
 
 ScenarioOutcome run(const std::string& name, uint32_t nodes, uint64_t seed,
                     std::map<std::string, std::string, std::less<>> params = {}) {
-  const ScenarioInfo* info = find_scenario(name);
-  EXPECT_NE(info, nullptr) << name;
-  if (info == nullptr) return {};
-  ScenarioOptions options;
-  options.nodes = nodes;
-  options.seed = seed;
-  options.duration = info->default_duration;
-  options.params = std::move(params);
-  return info->run(options);
+  return run_scenario(name, nodes, seed, std::move(params));
 }
 
 TEST(KvScenarios, concurrent_writers_converge_to_identical_replicas_with_nothing_lost) {

@@ -6,43 +6,21 @@
 //   set_join                              ns total for two 10^5-element sets
 //   encode / decode                       mb_per_s of a set and of a map
 //   set_memory / map_memory               heap bytes per element / field
-// Heap bytes are counted by replacing operator new in this binary.
-#include <malloc.h>
-
+// Heap bytes are counted by tests/bench/heap_counter.cc.
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "heap_counter.h"
 #include "core/common/random.h"
 #include "core/crdt/counter.h"
 #include "core/crdt/map.h"
 #include "core/crdt/or_set.h"
 
-namespace {
-
-size_t g_heap_bytes = 0;
-
-}  // namespace
-
-void* operator new(size_t size) {
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  g_heap_bytes += malloc_usable_size(p);
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p != nullptr) g_heap_bytes -= malloc_usable_size(p);
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept { operator delete(p); }
-void* operator new[](size_t size) { return operator new(size); }
-void operator delete[](void* p) noexcept { operator delete(p); }
-void operator delete[](void* p, size_t) noexcept { operator delete(p); }
 
 namespace {
 
@@ -235,21 +213,21 @@ void bench_codec(const char* what, const T& object, uint64_t size) {
 
 void bench_memory() {
   const uint64_t n = 100000;
-  size_t before = g_heap_bytes;
+  size_t before = lashup::bench::heap_bytes();
   {
     ORSet set = make_set(n, kA);
-    const double per = static_cast<double>(g_heap_bytes - before) / n;
+    const double per = static_cast<double>(lashup::bench::heap_bytes() - before) / n;
     // Payload: the 15 element bytes; the rest is overhead (string header,
     // dot set, chunk slack, chunk index).
     std::printf("{\"bench\":\"set_memory\",\"elements\":%" PRIu64
                 ",\"bytes_per_element\":%.1f,\"payload_bytes_per_element\":15,\"overhead_bytes_per_element\":%.1f}\n",
                 n, per, per - 15);
   }
-  before = g_heap_bytes;
+  before = lashup::bench::heap_bytes();
   {
     const uint64_t fields = 10000;
     Map map = make_map(fields);
-    const double per = static_cast<double>(g_heap_bytes - before) / fields;
+    const double per = static_cast<double>(lashup::bench::heap_bytes() - before) / fields;
     // Payload: a name of ~10 bytes and a 10-byte value.
     std::printf("{\"bench\":\"map_memory\",\"fields\":%" PRIu64
                 ",\"field_type\":\"register\",\"bytes_per_field\":%.1f}\n",

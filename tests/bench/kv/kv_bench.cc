@@ -5,37 +5,17 @@
 //   kv_memory    heap bytes per key of a store of small values
 //   kv_repair    anti-entropy of two stores of N keys with d differing:
 //                messages and bytes of one round, against full state
-// Heap bytes are counted by replacing operator new in this binary.
-#include <malloc.h>
-
+// Heap bytes are counted by tests/bench/heap_counter.cc.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "heap_counter.h"
 #include "core/kv/kv_sync.h"
 
-namespace {
-size_t g_heap_bytes = 0;
-}  // namespace
-
-void* operator new(size_t size) {
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  g_heap_bytes += malloc_usable_size(p);
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p != nullptr) g_heap_bytes -= malloc_usable_size(p);
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept { operator delete(p); }
-void* operator new[](size_t size) { return operator new(size); }
-void operator delete[](void* p) noexcept { operator delete(p); }
-void operator delete[](void* p, size_t) noexcept { operator delete(p); }
 
 namespace {
 
@@ -69,11 +49,11 @@ void bench_update() {
 }
 
 void bench_memory(int keys) {
-  const size_t before = g_heap_bytes;
+  const size_t before = lashup::bench::heap_bytes();
   {
     auto* store = new KvStore({}, ReplicaId{"agent-0001", 1});
     for (int i = 0; i < keys; ++i) (void)store->update(key_of(i), record_ops(i));
-    const size_t bytes = g_heap_bytes - before;
+    const size_t bytes = lashup::bench::heap_bytes() - before;
     std::printf("{\"bench\":\"kv_memory\",\"keys\":%d,\"bytes_per_key\":%.0f,\"value\":\"2-element set + counter\"}\n",
                 keys, static_cast<double>(bytes) / keys);
     delete store;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "core/config/config.h"
 
@@ -97,6 +98,17 @@ std::vector<NodeIndex> ControlCluster::live_nodes() const {
     if (node(i) != nullptr) out.push_back(i);
   }
   return out;
+}
+
+std::vector<std::pair<NodeIndex, NodeIndex>> ControlCluster::overlay_links() const {
+  std::set<std::pair<NodeIndex, NodeIndex>> links;
+  for (NodeIndex i : live_nodes()) {
+    for (const auto& peer : node(i)->overlay().active_view()) {
+      auto j = sim_->find(peer.name);
+      if (j) links.emplace(std::min(i, *j), std::max(i, *j));
+    }
+  }
+  return {links.begin(), links.end()};
 }
 
 uint32_t ControlCluster::overlay_components() const {

@@ -42,6 +42,8 @@ class ControlCluster {
   // Overlay ground truth: strongly connected components of the directed
   // graph "u has v in its active view" over live nodes.
   uint32_t overlay_components() const;
+  // The undirected active-view edges between live nodes, (low, high), sorted.
+  std::vector<std::pair<NodeIndex, NodeIndex>> overlay_links() const;
   // Share of active-view edges u->v (between live nodes) with v->u too.
   double symmetric_ratio() const;
   // Every live node has a record of every live node and reaches it; no live

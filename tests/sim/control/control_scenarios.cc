@@ -8,6 +8,7 @@
 
 #include "control/measurements.h"
 #include "scenario.h"
+#include "scenario_support.h"
 
 namespace lashup::sim {
 namespace {
@@ -24,25 +25,8 @@ ControlClusterOptions cluster_options(const ScenarioOptions& options) {
   return o;
 }
 
-struct WallClock {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  double ms() const {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  }
-};
-
 ScenarioOutcome finish(ScenarioOutcome outcome, ControlCluster& cluster, const WallClock& wall) {
-  outcome.figures.add("sim_seconds", to_seconds(cluster.sim().now() - Time(0)))
-      .add("events", cluster.sim().stats().events)
-      .add("wall_ms", wall.ms());
-  if (outcome.ok && cluster.sim().failed()) {
-    outcome.ok = false;
-    outcome.failure = cluster.sim().result().describe();
-  }
-  if (!outcome.ok && outcome.failure.find("seed=") == std::string::npos) {
-    outcome.failure = "seed=" + std::to_string(cluster.sim().seed()) + " " + outcome.failure;
-  }
-  return outcome;
+  return finish_outcome(std::move(outcome), cluster.sim(), wall);
 }
 
 void add_invariant_checks(ControlCluster& cluster) {

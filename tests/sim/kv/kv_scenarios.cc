@@ -14,27 +14,10 @@
 #include "control/control_cluster.h"
 #include "control/control_scenarios.h"
 #include "scenario.h"
+#include "scenario_support.h"
 
 namespace lashup::sim {
 namespace {
-
-struct WallClock {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  double ms() const {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  }
-};
-
-std::vector<std::pair<NodeIndex, NodeIndex>> overlay_links(ControlCluster& cluster) {
-  std::set<std::pair<NodeIndex, NodeIndex>> links;
-  for (NodeIndex i : cluster.live_nodes()) {
-    for (const auto& peer : cluster.node(i)->overlay().active_view()) {
-      auto j = cluster.sim().find(peer.name);
-      if (j) links.emplace(std::min(i, *j), std::max(i, *j));
-    }
-  }
-  return {links.begin(), links.end()};
-}
 
 ScenarioOutcome run_kv(const ScenarioOptions& options, const char* name, int64_t default_write_s,
                        int64_t default_chaos) {
@@ -98,7 +81,7 @@ ScenarioOutcome run_kv(const ScenarioOptions& options, const char* name, int64_t
   size_t links_cut = 0;
   if (*cut_pct > 0) {
     cluster.sim().after(std::chrono::seconds(*write_s) / 4, [&] {
-      auto links = overlay_links(cluster);
+      auto links = cluster.overlay_links();
       pick.shuffle(links);
       links.resize(static_cast<size_t>(static_cast<double>(links.size()) * static_cast<double>(*cut_pct) / 100.0));
       links_cut = links.size();
@@ -153,7 +136,7 @@ ScenarioOutcome run_kv(const ScenarioOptions& options, const char* name, int64_t
         ++crashes;
         cluster.sim().after(lasts, [&cluster, v] { cluster.sim().restart(v); });
       } else {
-        auto links = overlay_links(cluster);
+        auto links = cluster.overlay_links();
         pick.shuffle(links);
         links.resize(links.size() / 10);
         const PartitionId id = cluster.sim().cut_links(links);

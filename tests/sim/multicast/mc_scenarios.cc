@@ -22,31 +22,15 @@
 #include "core/wire/multicast_messages.h"
 #include "multicast/mc_tracker.h"
 #include "scenario.h"
+#include "scenario_support.h"
 
 namespace lashup::sim {
 namespace {
 
 constexpr const char* kTopic = "sim/topic";
 
-struct WallClock {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  double ms() const {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  }
-};
-
 ScenarioOutcome finish(ScenarioOutcome outcome, Simulation& sim, const WallClock& wall) {
-  outcome.figures.add("sim_seconds", to_seconds(sim.now() - Time(0)))
-      .add("events", sim.stats().events)
-      .add("wall_ms", wall.ms());
-  if (outcome.ok && sim.failed()) {
-    outcome.ok = false;
-    outcome.failure = sim.result().describe();
-  }
-  if (!outcome.ok && outcome.failure.find("seed=") == std::string::npos) {
-    outcome.failure = "seed=" + std::to_string(sim.seed()) + " " + outcome.failure;
-  }
-  return outcome;
+  return finish_outcome(std::move(outcome), sim, wall);
 }
 
 uint64_t multicast_bytes(const ControlCluster& cluster) {
@@ -150,19 +134,6 @@ ScenarioOutcome run_mc_delivery(const ScenarioOptions& options) {
   return finish(std::move(outcome), cluster.sim(), wall);
 }
 
-// The undirected active-view edges between live nodes.
-std::vector<std::pair<NodeIndex, NodeIndex>> overlay_links(ControlCluster& cluster) {
-  std::set<std::pair<NodeIndex, NodeIndex>> links;
-  for (NodeIndex i : cluster.live_nodes()) {
-    for (const auto& peer : cluster.node(i)->overlay().active_view()) {
-      auto j = cluster.sim().find(peer.name);
-      if (!j) continue;
-      links.emplace(std::min(i, *j), std::max(i, *j));
-    }
-  }
-  return {links.begin(), links.end()};
-}
-
 ScenarioOutcome run_mc_repair(const ScenarioOptions& options) {
   WallClock wall;
   ScenarioOutcome outcome;
@@ -195,7 +166,7 @@ ScenarioOutcome run_mc_repair(const ScenarioOptions& options) {
   size_t link_count = 0;
   std::optional<PartitionId> cut;
   cluster.sim().after(cut_at, [&] {
-    auto links = overlay_links(cluster);
+    auto links = cluster.overlay_links();
     link_count = links.size();
     pick.shuffle(links);
     links.resize(static_cast<size_t>(static_cast<double>(links.size()) * static_cast<double>(*cut_pct) / 100.0));
