@@ -341,7 +341,11 @@ LASHUP_API int lashup_kv_update(lashup_node_t* node, const void* key, size_t key
     }
     auto written = node->runtime->kv_update(std::move(k), ops->ops, std::move(context));
     if (!written) return fail(written.status());
-    if (value_out != nullptr) *value_out = make_kv_value(std::move(written->value), std::move(written->context)).release();
+    if (value_out != nullptr) {
+      auto value = make_kv_value(std::move(written->value), std::move(written->context));
+      value->caller_owned = true;
+      *value_out = value.release();
+    }
     return succeed();
   });
 }
@@ -365,15 +369,17 @@ LASHUP_API int lashup_kv_get(lashup_node_t* node, const void* key, size_t key_le
     if (int rc = read_key(key, key_len, k); rc != LASHUP_OK) return rc;
     auto read = node->runtime->kv_get(k);
     if (!read) return fail(read.status());
-    *out = make_kv_value(std::move(read->value), std::move(read->context)).release();
+    auto value = make_kv_value(std::move(read->value), std::move(read->context));
+    value->caller_owned = true;
+    *out = value.release();
     return succeed();
   });
 }
 
 LASHUP_API void lashup_kv_value_destroy(lashup_kv_value_t* value) {
-  // Nested values are owned by their parent; only a top-level value is
-  // handed out for destruction.
-  if (value != nullptr && value->top) delete value;
+  // Nested values are owned by their parent, an event's value by the
+  // event: only what get and update handed out is destroyed here.
+  if (value != nullptr && value->caller_owned) delete value;
 }
 
 LASHUP_API size_t lashup_kv_value_field_count(const lashup_kv_value_t* value) {
@@ -459,6 +465,26 @@ LASHUP_API int lashup_kv_keys(lashup_node_t* node, const char* pattern, int glob
     if (!keys) return fail(keys.status());
     *out = new lashup_kv_keys_t{std::move(*keys)};
     return succeed();
+  });
+}
+
+LASHUP_API int lashup_kv_subscribe(lashup_node_t* node, const char* pattern, int glob, uint64_t* subscription_out) {
+  return guard([&] {
+    if (pattern == nullptr) return null_argument("pattern");
+    if (int rc = check_running(node, Access::write); rc != LASHUP_OK) return rc;
+    const uint64_t id = node->next_subscription_id.fetch_add(1);
+    lashup::Status s = node->runtime->kv_subscribe(id, pattern, glob != 0);
+    if (!s) return fail(s);
+    if (subscription_out != nullptr) *subscription_out = id;
+    return succeed();
+  });
+}
+
+LASHUP_API int lashup_kv_unsubscribe(lashup_node_t* node, uint64_t subscription) {
+  return guard([&] {
+    if (int rc = check_running(node, Access::write); rc != LASHUP_OK) return rc;
+    lashup::Status s = node->runtime->kv_unsubscribe(subscription);
+    return s ? succeed() : fail(s);
   });
 }
 

@@ -79,6 +79,21 @@ bool convert(lashup::runtime::TimedEvent& in, lashup_event& out) {
           out.sequence = e.sequence;
           out.topic = std::move(e.topic);
           out.payload = std::move(e.payload);
+        } else if constexpr (std::is_same_v<E, lashup::KvChanged>) {
+          out.type = LASHUP_EVENT_KV_CHANGED;
+          out.subscription = e.subscription;
+          out.key = std::move(e.key);
+          out.state = e.initial ? 1 : 0;
+          if (!e.deleted) {
+            // The core encoded a state it holds: it decodes (with the
+            // default limits, which the core's own are not above).
+            auto map = lashup::crdt::Map::decode(e.state);
+            if (!map) return false;
+            out.kv_value = make_kv_value(map->value(), lashup::crdt::encode_context(map->context()));
+          }
+        } else if constexpr (std::is_same_v<E, lashup::KvDumpDone>) {
+          out.type = LASHUP_EVENT_KV_DUMP_DONE;
+          out.subscription = e.subscription;
         } else {
           return false;
         }
@@ -260,6 +275,20 @@ LASHUP_API const void* lashup_event_payload(const lashup_event_t* ev, size_t* le
   if (!message) return nullptr;
   return ev->payload.empty() ? static_cast<const void*>("") : ev->payload.data();
 }
+LASHUP_API uint64_t lashup_event_subscription(const lashup_event_t* ev) {
+  return ev == nullptr ? 0 : ev->subscription;
+}
+
+LASHUP_API const void* lashup_event_key(const lashup_event_t* ev, size_t* len_out) {
+  const bool changed = ev != nullptr && ev->type == LASHUP_EVENT_KV_CHANGED;
+  if (len_out != nullptr) *len_out = changed ? ev->key.size() : 0;
+  return changed ? ev->key.c_str() : nullptr;
+}
+
+LASHUP_API const lashup_kv_value_t* lashup_event_kv_value(const lashup_event_t* ev) {
+  return ev == nullptr ? nullptr : ev->kv_value.get();
+}
+
 LASHUP_API void lashup_event_destroy(lashup_event_t* ev) { delete ev; }
 
 LASHUP_API int lashup_node_members(lashup_node_t* node, lashup_members_t** out) {

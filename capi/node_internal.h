@@ -34,6 +34,9 @@ struct lashup_kv_value {
   std::vector<std::unique_ptr<lashup_kv_value>> nested;  // per field; null unless a map
   lashup::Bytes context;                                 // encoded; top level only
   bool top = false;
+  // Destroyed by lashup_kv_value_destroy; false for the top-level values
+  // owned by events (and for nested ones).
+  bool caller_owned = false;
 };
 
 struct lashup_event {

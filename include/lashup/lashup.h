@@ -134,8 +134,9 @@ LASHUP_API const char *lashup_config_key_name(size_t index);
  * the same node and must not be called from the event callback. Reads
  * (members, reachable, distance, route tree, stats) never wait for the loop
  * thread: they read an immutable snapshot that the loop thread publishes
- * after each change. Writes (metadata, leave, health checks, multicast) are queued to
- * the loop thread. */
+ * after each change; KV reads take a reader lock on the store. Writes
+ * (metadata, leave, health checks, multicast, KV writes and subscriptions)
+ * are queued to the loop thread. */
 
 typedef struct lashup_node lashup_node_t;
 
@@ -195,6 +196,8 @@ LASHUP_API int lashup_node_incarnation(const lashup_node_t *node, uint64_t *inca
  * thread, and lashup_event_destroy once, when no thread reads it any more. */
 
 typedef struct lashup_event lashup_event_t;
+/* A value of the key-value store (see "Replicated key-value store"). */
+typedef struct lashup_kv_value lashup_kv_value_t;
 
 typedef enum lashup_event_type {
   LASHUP_EVENT_MEMBER_UPDATED = 1, /* a member appeared, or its address, incarnation or metadata changed */
@@ -204,7 +207,10 @@ typedef enum lashup_event_type {
                                       (state 1), or no longer (state 0) */
   LASHUP_EVENT_HEALTH_CHECK = 5,   /* answer to lashup_node_health_check: state 1 alive, 0 not */
   LASHUP_EVENT_NEIGHBOR = 6,       /* an overlay neighbour of this node came (state 1) or went (0) */
-  LASHUP_EVENT_MC_MESSAGE = 7      /* a multicast message on a subscribed topic (see "Multicast") */
+  LASHUP_EVENT_MC_MESSAGE = 7,     /* a multicast message on a subscribed topic (see "Multicast") */
+  LASHUP_EVENT_KV_CHANGED = 8,     /* a key a KV subscription covers: in its initial dump (state 1) or
+                                      changed (state 0); see lashup_kv_subscribe */
+  LASHUP_EVENT_KV_DUMP_DONE = 9    /* the initial dump of a KV subscription is complete */
 } lashup_event_type_t;
 
 typedef enum lashup_member_state {
@@ -241,7 +247,8 @@ LASHUP_API const char *lashup_event_node(const lashup_event_t *ev);
 /* LINK_REPORT: the node the reporter cannot reach. "" otherwise. */
 LASHUP_API const char *lashup_event_peer(const lashup_event_t *ev);
 /* REACHABILITY: a lashup_member_state_t. LINK_REPORT, HEALTH_CHECK and
- * NEIGHBOR: 1 or 0 as described above. 0 otherwise. */
+ * NEIGHBOR: 1 or 0 as described above. KV_CHANGED: 1 when the event is part
+ * of the subscription's initial dump, 0 for a change. 0 otherwise. */
 LASHUP_API int lashup_event_state(const lashup_event_t *ev);
 /* MEMBER_UPDATED: the member's incarnation. MC_MESSAGE: the origin's
  * incarnation when it published the message. */
@@ -260,6 +267,15 @@ LASHUP_API const char *lashup_event_topic(const lashup_event_t *ev);
 LASHUP_API const void *lashup_event_payload(const lashup_event_t *ev, size_t *len_out);
 /* MC_MESSAGE: the message's sequence, 1, 2, ... per origin incarnation. */
 LASHUP_API uint64_t lashup_event_sequence(const lashup_event_t *ev);
+/* KV_CHANGED and KV_DUMP_DONE: the id lashup_kv_subscribe returned. */
+LASHUP_API uint64_t lashup_event_subscription(const lashup_event_t *ev);
+/* KV_CHANGED: the key (owned by the event; followed by a NUL byte) and, if
+ * len_out is not NULL, its length. NULL and 0 for other events. */
+LASHUP_API const void *lashup_event_key(const lashup_event_t *ev, size_t *len_out);
+/* KV_CHANGED: the key's value when the event was made (owned by the event:
+ * do not destroy it; it has a context, see lashup_kv_value_context). NULL
+ * when the key was deleted, and for other events. */
+LASHUP_API const lashup_kv_value_t *lashup_event_kv_value(const lashup_event_t *ev);
 LASHUP_API void lashup_event_destroy(lashup_event_t *ev);
 
 /* ---- Membership snapshots ----------------------------------------------------
@@ -495,8 +511,7 @@ LASHUP_API int lashup_kv_ops_remove_field(lashup_kv_ops_t *ops, const char *path
 /* The causal context of a key's value: a compare-and-set token. */
 typedef struct lashup_kv_context lashup_kv_context_t;
 /* A value: the fields of a key's map (or of a nested map), sorted by name,
- * then type. */
-typedef struct lashup_kv_value lashup_kv_value_t;
+ * then type (declared with the events, which carry values). */
 
 /* Applies ops to key (key_len bytes) atomically, on the loop thread, and
  * waits: LASHUP_OK means the write is applied on this node, persisted
@@ -594,6 +609,28 @@ LASHUP_API size_t lashup_kv_keys_count(const lashup_kv_keys_t *keys);
 /* The index-th key (owned by the list; followed by a NUL byte) and its
  * length; NULL (and 0) out of range. */
 LASHUP_API const void *lashup_kv_keys_at(const lashup_kv_keys_t *keys, size_t index, size_t *len);
+
+/* Subscribes to the keys starting with pattern (glob 0; "" covers every
+ * key) or matching it as a glob (glob non-zero; as lashup_kv_keys) and
+ * stores the subscription's id in *subscription_out. Waits for the loop
+ * thread, which queues at once one LASHUP_EVENT_KV_CHANGED with state 1 per
+ * live key covered (the initial dump), then one LASHUP_EVENT_KV_DUMP_DONE.
+ * Afterwards, every change of what a covered key reads — a write here or
+ * elsewhere, a delete (then lashup_event_kv_value is NULL) — queues one
+ * KV_CHANGED with state 0 carrying the key's value at that time. Changes of
+ * one key within kv.subscription_coalesce_ms make one event; a replicated
+ * write that changes nothing makes none. Events are subject to
+ * events.queue_max like all others: a consumer that falls behind loses the
+ * oldest (re-read the keys with lashup_kv_get then). LASHUP_ERR_INVALID for a
+ * NULL node or pattern, LASHUP_ERR_TOO_LARGE for a pattern over 4096 bytes,
+ * LASHUP_ERR_CLOSED when the node does not run. */
+LASHUP_API int lashup_kv_subscribe(lashup_node_t *node, const char *pattern, int glob, uint64_t *subscription_out);
+
+/* Ends a subscription: no event for it is queued after this returns (events
+ * queued before stay queued). Waits for the loop thread.
+ * LASHUP_ERR_NOT_FOUND for an unknown id, LASHUP_ERR_CLOSED when the node
+ * does not run. */
+LASHUP_API int lashup_kv_unsubscribe(lashup_node_t *node, uint64_t subscription);
 
 /* ---- Stats -------------------------------------------------------------------
  * Counters and gauges of the latest snapshot, by name (e.g.

@@ -524,6 +524,153 @@ static void reads_run_alongside_local_and_replicated_writes(void** state) {
   lashup_node_destroy(b);
 }
 
+/* A KV event copied out of its event. */
+struct kv_event {
+  int type;
+  uint64_t subscription;
+  char key[64];
+  int initial;
+  int has_value;
+  char color[16]; /* the register "color", if any */
+};
+
+/* The next KV event of node (other events are discarded), waiting up to
+ * CONVERGE_MS; fails the test if none comes. */
+static struct kv_event next_kv_event(lashup_node_t* node) {
+  const int64_t deadline = now_ms() + CONVERGE_MS;
+  for (;;) {
+    lashup_event_t* ev = NULL;
+    const int rc = lashup_node_poll(node, &ev, 100);
+    if (rc == LASHUP_OK) {
+      const int type = lashup_event_type(ev);
+      if (type == LASHUP_EVENT_KV_CHANGED || type == LASHUP_EVENT_KV_DUMP_DONE) {
+        struct kv_event out;
+        memset(&out, 0, sizeof out);
+        out.type = type;
+        out.subscription = lashup_event_subscription(ev);
+        size_t len = 0;
+        const void* key = lashup_event_key(ev, &len);
+        if (type == LASHUP_EVENT_KV_CHANGED) {
+          assert_non_null(key);
+          memcpy(out.key, key, len < sizeof out.key - 1 ? len : sizeof out.key - 1);
+        } else {
+          assert_null(key);
+          assert_int_equal(len, 0);
+        }
+        out.initial = lashup_event_state(ev);
+        const lashup_kv_value_t* v = lashup_event_kv_value(ev);
+        out.has_value = v != NULL;
+        const long i = v == NULL ? -1 : field_index(v, "color", LASHUP_KV_REGISTER);
+        if (i >= 0) {
+          const void* color = lashup_kv_value_register(v, (size_t)i, &len, NULL);
+          memcpy(out.color, color, len < sizeof out.color - 1 ? len : sizeof out.color - 1);
+        }
+        lashup_kv_value_destroy((lashup_kv_value_t*)v); /* the event owns it: a no-op */
+        lashup_event_destroy(ev);
+        return out;
+      }
+      lashup_event_destroy(ev);
+    } else if (rc != LASHUP_ERR_AGAIN) {
+      fail_msg("lashup_node_poll: %s", lashup_strerror(rc));
+    }
+    if (now_ms() > deadline) fail_msg("no KV event within %d ms", CONVERGE_MS);
+  }
+}
+
+/* Writes the marker key (covered by `marker` only) and takes KV events until
+ * the marker's change arrives; returns how many events of `subscription`
+ * came before it, the last of which is stored in *last. A change of a key
+ * written before the marker is queued no later than the marker's: per
+ * coalescing window in key order, and "zz/" sorts after the keys used. */
+static int events_before_marker(lashup_node_t* node, uint64_t marker, uint64_t subscription, struct kv_event* last) {
+  ok(add_to_counter(node, "zz/marker", "n", 1), "write the marker");
+  int count = 0;
+  for (;;) {
+    const struct kv_event e = next_kv_event(node);
+    if (e.subscription == marker && e.type == LASHUP_EVENT_KV_CHANGED && strcmp(e.key, "zz/marker") == 0) return count;
+    if (e.subscription == subscription) {
+      ++count;
+      if (last != NULL) *last = e;
+    }
+  }
+}
+
+/* The original's kv_SUITE kv_subscribe. */
+static void a_subscription_dumps_then_reports_each_change_until_unsubscribed(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  ok(write_register(node, "tests/color", "color", "red", 1), "write red");
+  uint64_t marker = 0, subscription = 0;
+  ok(lashup_kv_subscribe(node, "zz/", 0, &marker), "subscribe to the marker");
+  struct kv_event e = next_kv_event(node);
+  assert_int_equal(e.type, LASHUP_EVENT_KV_DUMP_DONE);
+  assert_int_equal(e.subscription, marker);
+
+  ok(lashup_kv_subscribe(node, "tests/*", 1, &subscription), "subscribe");
+  assert_true(subscription != marker);
+  e = next_kv_event(node);
+  assert_int_equal(e.type, LASHUP_EVENT_KV_CHANGED);
+  assert_int_equal(e.subscription, subscription);
+  assert_string_equal(e.key, "tests/color");
+  assert_int_equal(e.initial, 1);
+  assert_string_equal(e.color, "red");
+  e = next_kv_event(node);
+  assert_int_equal(e.type, LASHUP_EVENT_KV_DUMP_DONE);
+  assert_int_equal(e.subscription, subscription);
+
+  ok(write_register(node, "tests/color", "color", "blue", 2), "write blue");
+  struct kv_event last;
+  assert_int_equal(events_before_marker(node, marker, subscription, &last), 1);
+  assert_int_equal(last.type, LASHUP_EVENT_KV_CHANGED);
+  assert_string_equal(last.key, "tests/color");
+  assert_int_equal(last.initial, 0);
+  assert_string_equal(last.color, "blue");
+
+  /* A delete is a change without a value. */
+  ok(lashup_kv_delete(node, KEY("tests/color")), "delete");
+  assert_int_equal(events_before_marker(node, marker, subscription, &last), 1);
+  assert_int_equal(last.has_value, 0);
+
+  ok(lashup_kv_unsubscribe(node, subscription), "unsubscribe");
+  assert_int_equal(lashup_kv_unsubscribe(node, subscription), LASHUP_ERR_NOT_FOUND);
+  ok(write_register(node, "tests/color", "color", "green", 3), "write green");
+  assert_int_equal(events_before_marker(node, marker, subscription, NULL), 0);
+  lashup_node_destroy(node);
+}
+
+static void subscriptions_check_their_arguments_and_the_node_state(void** state) {
+  lashup_node_t* node = NULL;
+  char errbuf[256];
+  lashup_config_t* cfg = node_config(*state, "a", 1, NULL);
+  ok(lashup_node_new(&node, cfg, errbuf, sizeof errbuf), "lashup_node_new");
+  lashup_config_destroy(cfg);
+  uint64_t id = 0;
+  assert_int_equal(lashup_kv_subscribe(NULL, "", 0, &id), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_subscribe(node, NULL, 0, &id), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_subscribe(node, "", 0, &id), LASHUP_ERR_CLOSED);
+  assert_int_equal(lashup_kv_unsubscribe(node, 1), LASHUP_ERR_CLOSED);
+  ok(lashup_node_start(node), "lashup_node_start");
+  char long_pattern[4098];
+  memset(long_pattern, 'p', sizeof long_pattern - 1);
+  long_pattern[sizeof long_pattern - 1] = '\0';
+  assert_int_equal(lashup_kv_subscribe(node, long_pattern, 0, &id), LASHUP_ERR_TOO_LARGE);
+  ok(lashup_kv_subscribe(node, "", 0, NULL), "subscribe without taking the id");
+  assert_int_equal(lashup_kv_unsubscribe(node, 12345), LASHUP_ERR_NOT_FOUND);
+  /* Event accessors of other events read as nothing. */
+  assert_int_equal(lashup_event_subscription(NULL), 0);
+  size_t len = 1;
+  assert_null(lashup_event_key(NULL, &len));
+  assert_int_equal(len, 0);
+  assert_null(lashup_event_kv_value(NULL));
+  lashup_event_t* ev = wait_for_event(node, LASHUP_EVENT_KV_DUMP_DONE, NULL, -1, 0, CONVERGE_MS);
+  assert_non_null(ev);
+  assert_null(lashup_event_kv_value(ev));
+  assert_null(lashup_event_payload(ev, NULL));
+  lashup_event_destroy(ev);
+  assert_int_equal(lashup_node_stop(node), LASHUP_OK);
+  assert_int_equal(lashup_kv_subscribe(node, "", 0, &id), LASHUP_ERR_CLOSED);
+  lashup_node_destroy(node);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_field_type_round_trips_through_update_and_get),
@@ -539,6 +686,8 @@ int main(void) {
       cmocka_unit_test(null_arguments_and_node_states_are_reported),
       cmocka_unit_test(a_write_on_one_node_is_read_on_the_other),
       cmocka_unit_test(reads_run_alongside_local_and_replicated_writes),
+      cmocka_unit_test(a_subscription_dumps_then_reports_each_change_until_unsubscribed),
+      cmocka_unit_test(subscriptions_check_their_arguments_and_the_node_state),
   };
   return cmocka_run_group_tests(tests, node_env_setup, node_env_teardown);
 }
