@@ -5,7 +5,7 @@
 // store, events to the event queue).
 //
 // Threading: create, start, stop and the destructor from one thread; post,
-// run, ask, the multicast calls, poll, event_fd and snapshot from any
+// run, ask, the multicast and KV calls, poll, event_fd and snapshot from any
 // thread. Events are pulled with poll (the fd is readable while any is
 // queued); an optional callback, set before start, tells the loop thread's
 // caller that events were queued.

@@ -671,6 +671,45 @@ static void subscriptions_check_their_arguments_and_the_node_state(void** state)
   lashup_node_destroy(node);
 }
 
+/* The event callback runs on the loop thread, which holds the store's lock
+ * while it applies an input: a write from it runs at once and a read takes
+ * no lock, so neither waits for itself. */
+struct callback_kv {
+  atomic_int calls;
+  atomic_int writes_ok;
+  atomic_int reads_ok;
+};
+
+static struct callback_kv callback_kv;
+
+static void write_and_read_from_callback(lashup_node_t* node, void* userdata) {
+  struct callback_kv* c = userdata;
+  if (atomic_fetch_add(&c->calls, 1) > 0) return;
+  if (add_to_counter(node, "cb", "n", 1) == LASHUP_OK) atomic_fetch_add(&c->writes_ok, 1);
+  lashup_kv_value_t* v = NULL;
+  if (lashup_kv_get(node, KEY("cb"), &v) == LASHUP_OK) atomic_fetch_add(&c->reads_ok, 1);
+  lashup_kv_value_destroy(v);
+}
+
+static void the_event_callback_may_write_and_read_the_store(void** state) {
+  struct node_env* env = *state;
+  lashup_node_t* node = NULL;
+  char errbuf[256];
+  lashup_config_t* cfg = node_config(env, "a", 1, NULL);
+  ok(lashup_node_new(&node, cfg, errbuf, sizeof errbuf), "lashup_node_new");
+  lashup_config_destroy(cfg);
+  memset(&callback_kv, 0, sizeof callback_kv);
+  ok(lashup_node_set_event_cb(node, write_and_read_from_callback, &callback_kv), "set_event_cb");
+  ok(lashup_node_start(node), "lashup_node_start");
+  uint64_t id = 0;
+  ok(lashup_kv_subscribe(node, "", 0, &id), "subscribe"); /* its dump event makes a callback */
+  ASSERT_EVENTUALLY(atomic_load(&callback_kv.calls) > 0, CONVERGE_MS);
+  ASSERT_EVENTUALLY(counter_of(node, "cb") == 1, CONVERGE_MS);
+  assert_int_equal(atomic_load(&callback_kv.writes_ok), 1);
+  assert_int_equal(atomic_load(&callback_kv.reads_ok), 1);
+  lashup_node_destroy(node);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_field_type_round_trips_through_update_and_get),
@@ -688,6 +727,7 @@ int main(void) {
       cmocka_unit_test(reads_run_alongside_local_and_replicated_writes),
       cmocka_unit_test(a_subscription_dumps_then_reports_each_change_until_unsubscribed),
       cmocka_unit_test(subscriptions_check_their_arguments_and_the_node_state),
+      cmocka_unit_test(the_event_callback_may_write_and_read_the_store),
   };
   return cmocka_run_group_tests(tests, node_env_setup, node_env_teardown);
 }
