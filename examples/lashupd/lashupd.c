@@ -55,6 +55,9 @@ static const char kUsage[] =
     "                             publish TOPIC [PAYLOAD]\n"
     "                             burst TOPIC COUNT BYTES [RATE_PER_S]\n"
     "                             subscribe TOPIC | unsubscribe TOPIC | status\n"
+    "                             kv-add KEY PATH AMOUNT | kv-set KEY PATH VALUE\n"
+    "                             kv-get KEY | kv-delete KEY | kv-keys PREFIX\n"
+    "                             kv-subscribe PREFIX | kv-unsubscribe ID\n"
     "  -h, --help               this text\n"
     "\n"
     "Events are printed on stdout, one JSON object per line. SIGUSR1 prints a\n"
@@ -328,6 +331,18 @@ static void put_error_line(const char *command, int rc) {
   end_line();
 }
 
+/* ,"value":{...} (the library's JSON rendering), or ,"deleted":true for
+ * NULL. */
+static void put_kv_value_field(const lashup_kv_value_t *value) {
+  char *json = NULL;
+  if (value == NULL) {
+    fputs(",\"deleted\":true", stdout);
+  } else if (lashup_kv_value_json(value, &json) == LASHUP_OK) {
+    printf(",\"value\":%s", json);
+  }
+  lashup_free(json);
+}
+
 static const char *reachability_name(int state) {
   switch (state) {
     case LASHUP_REACHABLE: return "reachable";
@@ -409,6 +424,20 @@ static void print_event(const lashup_event_t *ev) {
       put_payload_field(payload, len);
       break;
     }
+    case LASHUP_EVENT_KV_CHANGED: {
+      size_t len = 0;
+      const char *key = lashup_event_key(ev, &len);
+      begin_line(mono_us, "kv_changed");
+      printf(",\"subscription\":%" PRIu64, lashup_event_subscription(ev));
+      put_string_field("key", key);
+      printf(",\"initial\":%s", lashup_event_state(ev) ? "true" : "false");
+      put_kv_value_field(lashup_event_kv_value(ev));
+      break;
+    }
+    case LASHUP_EVENT_KV_DUMP_DONE:
+      begin_line(mono_us, "kv_dump_done");
+      printf(",\"subscription\":%" PRIu64, lashup_event_subscription(ev));
+      break;
     default: /* a newer library than this program */
       begin_line(mono_us, "unknown");
       printf(",\"type\":%d", type);
@@ -760,6 +789,108 @@ static void command_subscription(lashup_node_t *node, const char *command, const
   end_line();
 }
 
+/* ---- KV commands: "kv-add KEY PATH AMOUNT", "kv-set KEY PATH VALUE" (a
+ * register written with the wall clock in microseconds as its timestamp),
+ * "kv-get KEY", "kv-delete KEY", "kv-keys PREFIX", "kv-subscribe PREFIX",
+ * "kv-unsubscribe ID". */
+
+static void put_kv_line(const char *event, const char *key, const lashup_kv_value_t *value) {
+  begin_line(monotonic_now_us(), event);
+  put_string_field("key", key);
+  if (value != NULL) put_kv_value_field(value);
+  end_line();
+}
+
+static void command_kv_write(lashup_node_t *node, const char *command, char **args) {
+  lashup_kv_ops_t *ops = NULL;
+  int rc = lashup_kv_ops_new(&ops);
+  if (rc == LASHUP_OK && strcmp(command, "kv-add") == 0) {
+    char *end = NULL;
+    errno = 0;
+    long long amount = strtoll(args[2], &end, 10);
+    if (errno != 0 || end == args[2] || *end != '\0') {
+      lashup_kv_ops_destroy(ops);
+      begin_line(monotonic_now_us(), "command_failed");
+      put_string_field("command", command);
+      put_string_field("error", "usage: kv-add KEY PATH AMOUNT (a signed 64-bit number)");
+      end_line();
+      return;
+    }
+    rc = lashup_kv_ops_counter_add(ops, args[1], (int64_t)amount);
+  } else if (rc == LASHUP_OK) {
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t timestamp = (uint64_t)wall.tv_sec * 1000000u + (uint64_t)wall.tv_nsec / 1000u;
+    rc = lashup_kv_ops_register_set(ops, args[1], args[2], strlen(args[2]), timestamp);
+  }
+  lashup_kv_value_t *value = NULL;
+  if (rc == LASHUP_OK) rc = lashup_kv_update(node, args[0], strlen(args[0]), ops, NULL, &value);
+  lashup_kv_ops_destroy(ops);
+  if (rc != LASHUP_OK) {
+    put_error_line(command, rc);
+    return;
+  }
+  put_kv_line("kv_written", args[0], value);
+  lashup_kv_value_destroy(value);
+}
+
+static void command_kv_get(lashup_node_t *node, const char *key) {
+  lashup_kv_value_t *value = NULL;
+  int rc = lashup_kv_get(node, key, strlen(key), &value);
+  if (rc != LASHUP_OK) {
+    put_error_line("kv-get", rc);
+    return;
+  }
+  put_kv_line("kv_value", key, value);
+  lashup_kv_value_destroy(value);
+}
+
+static void command_kv_delete(lashup_node_t *node, const char *key) {
+  int rc = lashup_kv_delete(node, key, strlen(key));
+  if (rc != LASHUP_OK) {
+    put_error_line("kv-delete", rc);
+    return;
+  }
+  put_kv_line("kv_deleted", key, NULL);
+}
+
+static void command_kv_keys(lashup_node_t *node, const char *prefix) {
+  lashup_kv_keys_t *keys = NULL;
+  int rc = lashup_kv_keys(node, prefix, 0, &keys);
+  if (rc != LASHUP_OK) {
+    put_error_line("kv-keys", rc);
+    return;
+  }
+  begin_line(monotonic_now_us(), "kv_keys");
+  put_string_field("prefix", prefix);
+  fputs(",\"keys\":[", stdout);
+  for (size_t i = 0; i < lashup_kv_keys_count(keys); i++) {
+    if (i > 0) putchar(',');
+    put_json_string(lashup_kv_keys_at(keys, i, NULL));
+  }
+  putchar(']');
+  end_line();
+  lashup_kv_keys_destroy(keys);
+}
+
+static void command_kv_subscription(lashup_node_t *node, const char *command, const char *arg) {
+  uint64_t id = 0;
+  int subscribe = strcmp(command, "kv-subscribe") == 0;
+  int rc = LASHUP_ERR_INVALID;
+  if (subscribe) {
+    rc = lashup_kv_subscribe(node, arg, 0, &id);
+  } else if (parse_u64(arg, &id)) {
+    rc = lashup_kv_unsubscribe(node, id);
+  }
+  if (rc != LASHUP_OK) {
+    put_error_line(command, rc);
+    return;
+  }
+  begin_line(monotonic_now_us(), subscribe ? "kv_subscribed" : "kv_unsubscribed");
+  printf(",\"subscription\":%" PRIu64, id);
+  end_line();
+}
+
 static void run_command(lashup_node_t *node, commands *c, char *line) {
   /* "publish TOPIC PAYLOAD": the payload is the rest of the line, spaces
    * included; the other commands split on single spaces. */
@@ -786,6 +917,16 @@ static void run_command(lashup_node_t *node, commands *c, char *line) {
     command_subscription(node, command, args[0]);
   } else if (strcmp(command, "status") == 0 && arg_count == 0) {
     print_status(node);
+  } else if ((strcmp(command, "kv-add") == 0 || strcmp(command, "kv-set") == 0) && arg_count == 3) {
+    command_kv_write(node, command, args);
+  } else if (strcmp(command, "kv-get") == 0 && arg_count == 1) {
+    command_kv_get(node, args[0]);
+  } else if (strcmp(command, "kv-delete") == 0 && arg_count == 1) {
+    command_kv_delete(node, args[0]);
+  } else if (strcmp(command, "kv-keys") == 0 && arg_count <= 1) {
+    command_kv_keys(node, arg_count == 1 ? args[0] : "");
+  } else if ((strcmp(command, "kv-subscribe") == 0 || strcmp(command, "kv-unsubscribe") == 0) && arg_count == 1) {
+    command_kv_subscription(node, command, args[0]);
   } else {
     begin_line(monotonic_now_us(), "command_failed");
     put_string_field("command", command);
