@@ -710,6 +710,26 @@ static void the_event_callback_may_write_and_read_the_store(void** state) {
   lashup_node_destroy(node);
 }
 
+/* The value an event carries has the key's context: a compare-and-set with
+ * it succeeds while the key is unchanged. */
+static void the_context_of_an_event_value_is_a_compare_and_set_token(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  ok(write_register(node, "k", "color", "red", 1), "write");
+  ok(lashup_kv_subscribe(node, "k", 0, NULL), "subscribe");
+  lashup_event_t* ev = wait_for_event(node, LASHUP_EVENT_KV_CHANGED, NULL, 1, 0, CONVERGE_MS);
+  assert_non_null(ev);
+  lashup_kv_context_t* context = NULL;
+  ok(lashup_kv_value_context(lashup_event_kv_value(ev), &context), "context");
+  lashup_event_destroy(ev);
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_register_set(ops, "color", "blue", 4, 2), "register_set");
+  ok(lashup_kv_update(node, KEY("k"), ops, context, NULL), "update with the event's context");
+  assert_int_equal(lashup_kv_update(node, KEY("k"), ops, context, NULL), LASHUP_ERR_CONFLICT);
+  lashup_kv_context_destroy(context);
+  lashup_kv_ops_destroy(ops);
+  lashup_node_destroy(node);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_field_type_round_trips_through_update_and_get),
@@ -727,6 +747,7 @@ int main(void) {
       cmocka_unit_test(reads_run_alongside_local_and_replicated_writes),
       cmocka_unit_test(a_subscription_dumps_then_reports_each_change_until_unsubscribed),
       cmocka_unit_test(subscriptions_check_their_arguments_and_the_node_state),
+      cmocka_unit_test(the_context_of_an_event_value_is_a_compare_and_set_token),
       cmocka_unit_test(the_event_callback_may_write_and_read_the_store),
   };
   return cmocka_run_group_tests(tests, node_env_setup, node_env_teardown);
