@@ -109,7 +109,10 @@ class Node:
             raise RuntimeError(f"{self.name} is running already")
         os.makedirs(self.data_dir, exist_ok=True)
         if self.process is not None and self.process.stdin is not None:
-            self.process.stdin.close()  # the pipe of an earlier run
+            try:
+                self.process.stdin.close()  # the pipe of an earlier run
+            except OSError:
+                pass  # commands left unread by a process that was killed
         argv = self.command()
         stdin = subprocess.PIPE if "--stdin-commands" in argv else subprocess.DEVNULL
         with open(self.log_path, "ab") as out, open(self.err_path, "ab") as err:
@@ -228,7 +231,10 @@ class Node:
     def close(self):
         self.kill()
         if self.process is not None and self.process.stdin is not None:
-            self.process.stdin.close()
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass  # commands left unread by a process that was killed
         if self._log is not None:
             self._log.close()
             self._log = None
