@@ -214,16 +214,6 @@ void append_json_string(std::string& out, std::string_view bytes) {
   out += '"';
 }
 
-const char* json_type_name(FieldType type) {
-  switch (type) {
-    case FieldType::counter: return "counter";
-    case FieldType::lww_register: return "register";
-    case FieldType::flag: return "flag";
-    case FieldType::set: return "set";
-    case FieldType::map: return "map";
-  }
-  return "unknown";
-}
 
 void append_json_map(std::string& out, const MapValue& map) {
   out += '{';
@@ -240,7 +230,7 @@ void append_json_map(std::string& out, const MapValue& map) {
       out += ',';
     }
     out += '"';
-    out += json_type_name(field.key.type);
+    out += lashup::crdt::field_type_name(field.key.type);
     out += "\":";
     std::visit(
         [&](const auto& v) {

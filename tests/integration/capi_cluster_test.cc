@@ -11,67 +11,15 @@
 #include <thread>
 #include <vector>
 
-#include "tests/unit/transport/test_pki.h"
+#include "tests/integration/capi_cluster.h"
 
 namespace {
 
-namespace fs = std::filesystem;
+using lashup::testing::eventually;
 constexpr int kNodes = 16;
 
-template <typename Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
-class CapiCluster : public ::testing::Test {
+class CapiCluster : public lashup::testing::CapiClusterFixture {
  protected:
-  CapiCluster() {
-    char pattern[] = "/tmp/lashup-capi-cluster-XXXXXX";
-    dir_ = mkdtemp(pattern);
-  }
-  ~CapiCluster() override {
-    for (auto* node : nodes_) lashup_node_destroy(node);
-    fs::remove_all(dir_);
-  }
-
-  lashup_node_t* start(const std::string& name, const std::string& contacts) {
-    const auto tls = pki_.issue(name, name);
-    lashup_config_t* cfg = nullptr;
-    EXPECT_EQ(lashup_config_new(&cfg), LASHUP_OK);
-    char err[256] = "";
-    const std::pair<const char*, std::string> settings[] = {
-        {"node_name", name},
-        {"listen_address", "127.0.0.1:0"},
-        {"data_dir", (fs::path(dir_) / name).string()},
-        {"contact_nodes", contacts},
-        {"durability", "none"},
-        {"tls.cert_file", tls.cert_file},
-        {"tls.key_file", tls.key_file},
-        {"tls.ca_file", tls.ca_file},
-    };
-    for (const auto& [key, value] : settings) EXPECT_EQ(lashup_config_set(cfg, key, value.c_str(), err, sizeof err), LASHUP_OK) << err;
-    lashup_node_t* node = nullptr;
-    EXPECT_EQ(lashup_node_new(&node, cfg, err, sizeof err), LASHUP_OK) << err;
-    lashup_config_destroy(cfg);
-    if (node == nullptr) return nullptr;
-    EXPECT_EQ(lashup_node_start(node), LASHUP_OK) << lashup_last_error();
-    nodes_.push_back(node);
-    return node;
-  }
-
-  static std::string address(lashup_node_t* node) {
-    char* text = nullptr;
-    EXPECT_EQ(lashup_node_address(node, &text), LASHUP_OK);
-    std::string out = text == nullptr ? "" : text;
-    lashup_free(text);
-    return out;
-  }
-
   // Members of `node`'s snapshot in state `state`, itself excluded.
   static size_t count_in_state(lashup_node_t* node, int state) {
     lashup_members_t* members = nullptr;
@@ -104,10 +52,7 @@ class CapiCluster : public ::testing::Test {
     }
   }
 
-  lashup::runtime::testing::TestPki pki_;
   std::vector<std::map<std::string, int>> last_state_;
-  std::string dir_;
-  std::vector<lashup_node_t*> nodes_;
 };
 
 TEST_F(CapiCluster, sixteen_nodes_converge_and_all_see_a_destroyed_node_unreachable) {

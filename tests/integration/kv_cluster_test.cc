@@ -14,69 +14,20 @@
 #include <thread>
 #include <vector>
 
-#include "tests/unit/transport/test_pki.h"
+#include "tests/integration/capi_cluster.h"
 
 namespace {
 
-namespace fs = std::filesystem;
+using lashup::testing::eventually;
 constexpr int kNodes = 5;
 constexpr auto kConvergeLimit = std::chrono::seconds(60);
 
-template <typename Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
-class KvCluster : public ::testing::Test {
+class KvCluster : public lashup::testing::CapiClusterFixture {
  protected:
-  KvCluster() {
-    char pattern[] = "/tmp/lashup-kv-cluster-XXXXXX";
-    dir_ = mkdtemp(pattern);
-  }
-  ~KvCluster() override {
-    for (auto* node : nodes_) lashup_node_destroy(node);
-    fs::remove_all(dir_);
-  }
+  KvCluster() : CapiClusterFixture("/tmp/lashup-kv-cluster-XXXXXX") {}
 
   lashup_node_t* start(const std::string& name, const std::string& contacts) {
-    const auto tls = pki_.issue(name, name);
-    lashup_config_t* cfg = nullptr;
-    EXPECT_EQ(lashup_config_new(&cfg), LASHUP_OK);
-    char err[256] = "";
-    const std::pair<const char*, std::string> settings[] = {
-        {"node_name", name},
-        {"listen_address", "127.0.0.1:0"},
-        {"data_dir", (fs::path(dir_) / name).string()},
-        {"contact_nodes", contacts},
-        {"durability", "none"},
-        {"kv.anti_entropy_interval_ms", "500"},
-        {"tls.cert_file", tls.cert_file},
-        {"tls.key_file", tls.key_file},
-        {"tls.ca_file", tls.ca_file},
-    };
-    for (const auto& [key, value] : settings) {
-      EXPECT_EQ(lashup_config_set(cfg, key, value.c_str(), err, sizeof err), LASHUP_OK) << err;
-    }
-    lashup_node_t* node = nullptr;
-    EXPECT_EQ(lashup_node_new(&node, cfg, err, sizeof err), LASHUP_OK) << err;
-    lashup_config_destroy(cfg);
-    if (node == nullptr) return nullptr;
-    EXPECT_EQ(lashup_node_start(node), LASHUP_OK) << lashup_last_error();
-    nodes_.push_back(node);
-    return node;
-  }
-
-  static std::string address(lashup_node_t* node) {
-    char* text = nullptr;
-    EXPECT_EQ(lashup_node_address(node, &text), LASHUP_OK);
-    std::string out = text == nullptr ? "" : text;
-    lashup_free(text);
-    return out;
+    return CapiClusterFixture::start(name, contacts, {{"kv.anti_entropy_interval_ms", "500"}});
   }
 
   static int add(lashup_node_t* node, const std::string& key, int64_t amount) {
@@ -104,9 +55,6 @@ class KvCluster : public ::testing::Test {
     return out;
   }
 
-  lashup::runtime::testing::TestPki pki_;
-  std::string dir_;
-  std::vector<lashup_node_t*> nodes_;
   std::vector<std::string> names_;
 };
 

@@ -23,23 +23,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lashupd_harness import CaseFailed, CheckedCluster, check, exit_cleanly_on_signals, monotonic_us, say  # noqa: E402
+from lashupd_harness import (CaseFailed, CheckedCluster, check, exit_cleanly_on_signals, monotonic_us,  # noqa: E402
+                             reachable_views, say)
 
 CONVERGE_S = 30
 WRITE_S = 60
 KILL_AFTER_S = 0.05
 AGREE_S = 60
-
-
-def reachable_views(cluster, names):
-    for name in names:
-        view = {}
-        for e in cluster[name].events:
-            if e.get("event") == "reachability":
-                view[e["node"]] = e["state"]
-        if any(view.get(other) != "reachable" for other in names if other != name):
-            return False
-    return True
 
 
 def send_quietly(node, commands):

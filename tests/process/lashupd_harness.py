@@ -74,6 +74,19 @@ class CheckedCluster(Cluster):
 
 # ---- reachability events ----
 
+def reachable_views(cluster, names):
+    """True when every node's latest reachability event about each other
+    node says reachable."""
+    for name in names:
+        view = {}
+        for e in cluster[name].events:
+            if e.get("event") == "reachability":
+                view[e["node"]] = e["state"]
+        if any(view.get(other) != "reachable" for other in names if other != name):
+            return False
+    return True
+
+
 def reachability_marks(nodes, state, since_us=None, until_us=None):
     """Every reachability event of `state` logged by any of `nodes` in
     [since_us, until_us], as (mono_us, observer, node) sorted by time."""

@@ -25,7 +25,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lashupd_harness import CaseFailed, CheckedCluster, check, exit_cleanly_on_signals, monotonic_us, say  # noqa: E402
+from lashupd_harness import (CaseFailed, CheckedCluster, check, exit_cleanly_on_signals, monotonic_us,  # noqa: E402
+                             reachable_views, say)
 
 TOPIC = "mc"
 PAYLOAD_BYTES = 16
@@ -56,19 +57,6 @@ class Deliveries:
                 self.duplicates.append(key)
             self.seen.add(key)
             self.last_us = e["mono_us"]
-
-
-def reachable_views(cluster, names):
-    """True when every node's latest reachability event about each other
-    node says reachable."""
-    for name in names:
-        view = {}
-        for e in cluster[name].events:
-            if e.get("event") == "reachability":
-                view[e["node"]] = e["state"]
-        if any(view.get(other) != "reachable" for other in names if other != name):
-            return False
-    return True
 
 
 def multicast_counters(cluster, names):
