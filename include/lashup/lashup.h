@@ -636,7 +636,8 @@ LASHUP_API int lashup_kv_unsubscribe(lashup_node_t *node, uint64_t subscription)
  * Counters and gauges of the latest snapshot, by name (e.g.
  * "transport.malformed_frames", "members", "members.reachable",
  * "multicast.delivered"). The names are listed by lashup_node_stat_name.
- * Multicast counters are refreshed at least once a second. */
+ * Multicast and KV counters ("kv.keys", "kv.deltas_applied", ...) are
+ * refreshed at least once a second. */
 LASHUP_API int lashup_node_stat(lashup_node_t *node, const char *name, uint64_t *value_out);
 LASHUP_API size_t lashup_node_stat_count(void);
 /* The name of the index-th stat; NULL past the end. Static strings. */

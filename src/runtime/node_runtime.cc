@@ -628,6 +628,8 @@ void NodeRuntime::publish() {
   const auto& ms = membership.stats();
   const auto& ts = transport_->stats();
   const auto& mc = core_->multicast().stats();
+  const auto& kv = core_->kv().stats();
+  const auto& sync = core_->kv_sync().stats();
   snapshot->stats = {
       membership.member_count(),
       membership.reachable_member_count(),
@@ -679,6 +681,20 @@ void NodeRuntime::publish() {
       core_->multicast().history_bytes(),
       core_->multicast().missing_count(),
       publishes_failed_,
+      mc.late_tree_copies,
+      mc.skipped_unannounced,
+      core_->kv().size(),
+      kv.local_updates,
+      kv.deltas_applied,
+      kv.deltas_redundant,
+      kv.deltas_rejected,
+      node.kv_deltas_malformed,
+      node.kv_deltas_unsent,
+      sync.rounds_started,
+      sync.rounds_equal,
+      sync.states_sent,
+      sync.states_applied,
+      sync.bytes_sent,
   };
   std::shared_ptr<const Snapshot> published(std::move(snapshot));
   {

@@ -29,7 +29,7 @@ struct MemberView {
 };
 
 // Counters and gauges, in the order of kStatNames.
-inline constexpr std::array<const char*, 50> kStatNames = {
+inline constexpr std::array<const char*, 64> kStatNames = {
     "members",                       // members with a record, this node included
     "members.reachable",             // reachable from this node, itself excluded
     "members.unreachable",           // known but unreachable (not left)
@@ -82,6 +82,21 @@ inline constexpr std::array<const char*, 50> kStatNames = {
     "multicast.history_bytes",          // bytes of messages kept to answer pulls (gauge)
     "multicast.missing",                // messages known to be missing, being pulled (gauge)
     "multicast.publishes_failed",       // queued publishes the core refused (a bug if not 0)
+    "multicast.late_tree_copies",       // tree copies of messages already repaired (the repair delay adapts)
+    "multicast.skipped_unannounced",    // gaps nobody ever announced, skipped after the history
+    // Replicated KV store (core/kv).
+    "kv.keys",                          // live keys in this replica (gauge)
+    "kv.local_updates",                 // writes made here (updates and deletes)
+    "kv.deltas_applied",                // deltas and states from peers that changed this replica
+    "kv.deltas_redundant",              // deltas and states from peers that changed nothing
+    "kv.deltas_rejected",               // refused by the store (another node's namespace, a bad key)
+    "kv.deltas_malformed",              // KV deltas that did not decode
+    "kv.deltas_unsent",                 // local writes whose delta was too large for multicast (anti-entropy carries them)
+    "kv.sync_rounds",                   // anti-entropy rounds started
+    "kv.sync_rounds_equal",             // rounds answered by nothing: the stores were equal
+    "kv.sync_states_sent",              // key states sent by anti-entropy
+    "kv.sync_states_applied",           // key states received that changed this replica
+    "kv.sync_bytes_sent",               // bytes of anti-entropy messages sent
 };
 
 struct RouteEntry {

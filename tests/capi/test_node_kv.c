@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "node_harness.h"
 
 #define KEY(s) (s), strlen(s)
@@ -357,6 +359,25 @@ static void a_deleted_key_reads_as_absent(void** state) {
   ok(lashup_kv_get(node, KEY("k"), &v), "get");
   assert_int_equal(lashup_kv_value_field_count(v), 1);
   lashup_kv_value_destroy(v);
+  lashup_node_destroy(node);
+}
+
+/* The KV counters reach the stats (refreshed at least once a second). */
+static void kv_counters_are_in_the_stats(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  ok(write_register(node, "k1", "color", "red", 1), "write");
+  ok(write_register(node, "k2", "color", "red", 1), "write");
+  ok(lashup_kv_delete(node, KEY("k2")), "delete");
+  uint64_t keys = 0, updates = 0;
+  for (int i = 0; i < 100; ++i) {
+    ok(lashup_node_stat(node, "kv.keys", &keys), "kv.keys");
+    ok(lashup_node_stat(node, "kv.local_updates", &updates), "kv.local_updates");
+    if (keys == 1 && updates == 3) break;
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  assert_int_equal(keys, 1);
+  assert_int_equal(updates, 3);
   lashup_node_destroy(node);
 }
 
@@ -736,6 +757,7 @@ int main(void) {
       cmocka_unit_test(operations_apply_in_the_order_they_were_added_around_a_removed_map),
       cmocka_unit_test(a_value_renders_as_json_with_bytes_that_are_not_utf8_escaped),
       cmocka_unit_test(keys_are_listed_by_prefix_and_by_glob),
+      cmocka_unit_test(kv_counters_are_in_the_stats),
       cmocka_unit_test(removing_an_absent_field_fails_and_changes_nothing),
       cmocka_unit_test(a_stale_context_makes_the_update_a_conflict),
       cmocka_unit_test(only_the_owner_writes_its_namespace),
