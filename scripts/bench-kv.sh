@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs the KV store benchmarks and writes their JSON lines to docs/bench/:
-#  - kv.jsonl: tests/bench/kv (the store and its anti-entropy alone);
+#  - kv.jsonl: tests/bench/kv (the store and its anti-entropy alone, and
+#    local update throughput per durability mode through the C API);
 #  - kv-sim.jsonl: lashup-sim's KV scenarios at the sizes the issue states
 #    (convergence time at 100 and 1,000 nodes, kv-chaos at 100 nodes).
 #   scripts/bench-kv.sh [BUILD_DIR]      (default build/default)
@@ -8,9 +9,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build/default}
-cmake --build "$build" --target bench_kv lashup-sim > /dev/null
+cmake --build "$build" --target bench_kv bench_kv_durability lashup-sim > /dev/null
 mkdir -p docs/bench
 "$build/tests/bench/kv/bench_kv" | tee docs/bench/kv.jsonl
+"$build/tests/bench/kv/bench_kv_durability" | tee -a docs/bench/kv.jsonl
 sim="$build/tests/sim/lashup-sim"
 out=docs/bench/kv-sim.jsonl
 : > "$out"
