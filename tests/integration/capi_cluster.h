@@ -13,21 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include "tests/integration/eventually.h"
 #include "tests/unit/transport/test_pki.h"
 
 namespace lashup::testing {
-
-// Polls `done` until it holds or `limit` passed; returns its last answer.
-template <typename Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit,
-                std::chrono::milliseconds step = std::chrono::milliseconds(20)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(step);
-  }
-  return done();
-}
 
 class CapiClusterFixture : public ::testing::Test {
  protected:

@@ -13,48 +13,20 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/node_runtime.h"
-#include "tests/unit/transport/test_pki.h"
+#include "tests/integration/runtime_cluster.h"
 
 namespace lashup::runtime {
 namespace {
 
-namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr auto kConverge = seconds(20);
 constexpr auto kQuiet = seconds(2);
 
-class MulticastCluster : public ::testing::Test {
+class MulticastCluster : public testing::RuntimeClusterFixture {
  protected:
-  MulticastCluster() {
-    char pattern[] = "/tmp/lashup-multicast-XXXXXX";
-    dir_ = mkdtemp(pattern);
-  }
-  ~MulticastCluster() override {
-    nodes_.clear();
-    fs::remove_all(dir_);
-  }
-
-  NodeRuntime& start_node(const std::string& name, const std::string& contacts) {
-    const TlsMaterial tls = pki_.issue(name, name);
-    config::Config c;
-    auto set = [&](const char* key, const std::string& value) { EXPECT_TRUE(c.set(key, value)) << key; };
-    set("node_name", name);
-    set("listen_address", "127.0.0.1:0");
-    set("data_dir", (fs::path(dir_) / name).string());
-    set("contact_nodes", contacts);
-    set("tls.cert_file", tls.cert_file);
-    set("tls.key_file", tls.key_file);
-    set("tls.ca_file", tls.ca_file);
-    auto node = NodeRuntime::create(c);
-    EXPECT_TRUE(node) << node.status().message();
-    Status started = (*node)->start();
-    EXPECT_TRUE(started) << started.message();
-    nodes_.push_back(std::move(*node));
-    return *nodes_.back();
-  }
+  MulticastCluster() : RuntimeClusterFixture("/tmp/lashup-multicast-XXXXXX") {}
 
   // Five nodes, the others joined through the first; returns once every
   // node reaches every other.
@@ -71,11 +43,6 @@ class MulticastCluster : public ::testing::Test {
   }
 
   NodeRuntime& node(int number) { return *nodes_.at(static_cast<size_t>(number - 1)); }
-
-  static size_t reachable(NodeRuntime& node) {
-    auto count = node.ask<size_t>([](Time, NodeCore& core) { return core.membership().reachable_member_count(); });
-    return count ? *count : 0;
-  }
 
   static MulticastStats stats(NodeRuntime& node) {
     auto s = node.ask<MulticastStats>([](Time, NodeCore& core) { return core.multicast().stats(); });
@@ -103,19 +70,11 @@ class MulticastCluster : public ::testing::Test {
 
   template <typename Predicate>
   static bool eventually(Predicate done, milliseconds limit = kConverge) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      if (done()) return true;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    return done();
+    return lashup::testing::eventually(done, limit);
   }
 
   static wire::Bytes bytes(std::string_view text) { return wire::Bytes(text.begin(), text.end()); }
 
-  testing::TestPki pki_;
-  std::string dir_;
-  std::vector<std::unique_ptr<NodeRuntime>> nodes_;
 };
 
 TEST_F(MulticastCluster, a_message_reaches_a_subscriber_once_and_a_late_subscriber_not_at_all) {

@@ -12,64 +12,16 @@
 #include <filesystem>
 #include <thread>
 
-#include "runtime/node_runtime.h"
-#include "tests/unit/transport/test_pki.h"
+#include "tests/integration/runtime_cluster.h"
 
 namespace lashup::runtime {
 namespace {
 
-namespace fs = std::filesystem;
+using lashup::testing::eventually;
 
-class RuntimeCluster : public ::testing::Test {
+class RuntimeCluster : public testing::RuntimeClusterFixture {
  protected:
-  RuntimeCluster() {
-    char pattern[] = "/tmp/lashup-runtime-XXXXXX";
-    dir_ = mkdtemp(pattern);
-  }
-  ~RuntimeCluster() override {
-    nodes_.clear();
-    fs::remove_all(dir_);
-  }
-
-  NodeRuntime& start_node(const std::string& name, const std::string& contacts,
-                          const std::string& listen = "127.0.0.1:0") {
-    const TlsMaterial tls = pki_.issue(name, name);
-    config::Config c;
-    auto set = [&](const char* key, const std::string& value) { ASSERT_TRUE(c.set(key, value)) << key; };
-    set("node_name", name);
-    set("listen_address", listen);
-    set("data_dir", (fs::path(dir_) / name).string());
-    set("contact_nodes", contacts);
-    set("tls.cert_file", tls.cert_file);
-    set("tls.key_file", tls.key_file);
-    set("tls.ca_file", tls.ca_file);
-    auto node = NodeRuntime::create(c);
-    EXPECT_TRUE(node) << node.status().message();
-    Status started = (*node)->start();
-    EXPECT_TRUE(started) << started.message();
-    nodes_.push_back(std::move(*node));
-    return *nodes_.back();
-  }
-
-  static size_t reachable(NodeRuntime& node) {
-    auto count = node.ask<size_t>([](Time, NodeCore& core) { return core.membership().reachable_member_count(); });
-    return count ? *count : 0;
-  }
-
-  // Polls `done` every 20 ms for at most `limit`.
-  template <typename Predicate>
-  static bool eventually(Predicate done, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
-  }
-
-  testing::TestPki pki_;
-  std::string dir_;
-  std::vector<std::unique_ptr<NodeRuntime>> nodes_;
+  RuntimeCluster() : RuntimeClusterFixture("/tmp/lashup-runtime-XXXXXX") {}
 };
 
 TEST_F(RuntimeCluster, three_nodes_find_each_other_through_one_contact) {
