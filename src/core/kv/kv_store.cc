@@ -62,12 +62,12 @@ size_t bucket_of(std::string_view key) {
 }
 
 void KvStore::rehash(const std::string& key, Entry& entry) {
-  wire::Writer w;
-  w.string(key);
-  entry.map.encode_to(w);
-  const wire::Bytes bytes = w.take();
-  entry.encoded_bytes = bytes.size() - key.size() - 2;
-  const uint64_t digest = crdt::fnv1a64(bytes) | 1;  // never 0: 0 means "no such key"
+  last_state_ = entry.map.encode();
+  last_state_key_ = &key;
+  entry.encoded_bytes = last_state_.size();
+  // Of (key, state); never 0, which means "no such key".
+  const auto key_bytes = wire::ByteView(reinterpret_cast<const uint8_t*>(key.data()), key.size());
+  const uint64_t digest = ((crdt::fnv1a64(key_bytes) * 0x9e3779b97f4a7c15ULL) ^ crdt::fnv1a64(last_state_)) | 1;
   const size_t bucket = bucket_of(key);
   if (entry.digest == 0) bucket_members_[bucket].push_back(&key);
   buckets_[bucket] ^= entry.digest ^ digest;
@@ -203,7 +203,11 @@ Status KvStore::load(std::string_view key, wire::ByteView state) {
   return Status::ok();
 }
 
-wire::Bytes KvStore::encode_state(std::string_view key) const {
+wire::Bytes KvStore::take_state(std::string_view key) {
+  if (last_state_key_ != nullptr && *last_state_key_ == key) {
+    last_state_key_ = nullptr;
+    return std::move(last_state_);
+  }
   auto it = entries_.find(key);
   return it == entries_.end() ? wire::Bytes{} : it->second.map.encode();
 }

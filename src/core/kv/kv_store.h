@@ -79,11 +79,13 @@ class KvStore {
   // this node must not apply (counted, nothing changed).
   Result<crdt::JoinOutcome> apply(std::string_view key, const crdt::Map& delta);
 
-  // Restores a key from its persisted state (encode_state) at start;
+  // Restores a key from its persisted state (take_state) at start;
   // invalid if the bytes do not decode (the data dir is damaged).
   Status load(std::string_view key, wire::ByteView state);
-  // The whole state of `key` (live or deleted) as persisted; empty if unknown.
-  wire::Bytes encode_state(std::string_view key) const;
+  // The whole state of `key` (live or deleted) as persisted; empty if
+  // unknown. Right after a change of `key` it hands over the encoding the
+  // change's digest was computed from instead of encoding again.
+  wire::Bytes take_state(std::string_view key);
 
   // The value of `key`, or nullptr if absent (never written, or deleted).
   const crdt::Map* get(std::string_view key) const;
@@ -118,7 +120,8 @@ class KvStore {
     uint64_t digest = 0;  // of (key, encoded state)
   };
   // Recomputes the entry's digest and folds the change into the bucket and
-  // store digests; also refreshes encoded_bytes.
+  // store digests; also refreshes encoded_bytes and keeps the encoding for
+  // take_state.
   void rehash(const std::string& key, Entry& entry);
   // `key`: the entry's own key (its address is kept in bucket_members_).
   Result<Written> finish_write(const std::string& key, Entry& entry, bool was_live, Result<crdt::Map> delta);
@@ -132,6 +135,8 @@ class KvStore {
   // The keys of each bucket (entries are never erased; map nodes never move).
   std::vector<std::vector<const std::string*>> bucket_members_ = std::vector<std::vector<const std::string*>>(kBuckets);
   uint64_t digest_ = 0;
+  wire::Bytes last_state_;                   // the encoding of the last change...
+  const std::string* last_state_key_ = nullptr;  // ...of this key (entries never move)
   KvStats stats_;
 };
 

@@ -372,7 +372,7 @@ Actions NodeCore::kv_subscribe(Time, uint64_t id, std::string pattern, bool glob
 bool NodeCore::kv_unsubscribe(uint64_t id) { return kv_subscriptions_.erase(id) > 0; }
 
 void NodeCore::persist_key(std::string_view key, Actions& out) {
-  out.persist(std::string(kPersistKvPrefix) + std::string(key), kv_.encode_state(key));
+  out.persist(std::string(kPersistKvPrefix) + std::string(key), kv_.take_state(key));
 }
 
 Actions NodeCore::replicate(Time now, std::string_view key, const crdt::Map& delta) {
