@@ -10,6 +10,12 @@ packages="
   libevent-dev libssl-dev libdb5.3-dev libdb5.3++-dev openssl
   iproute2 nftables python3 procps
 "
+# Further packages, one list per part (bindings, tools): whitespace-separated
+# names, '#' starts a comment.
+for list in "$(dirname "$0")"/deps.d/*.list; do
+  [ -f "$list" ] || continue
+  packages="$packages $(sed 's/#.*//' "$list")"
+done
 
 missing=""
 for p in $packages; do
