@@ -1,14 +1,26 @@
 #!/usr/bin/env python3
-"""Regenerates docs/BENCHMARKS.md from the JSON lines in docs/bench/*.jsonl.
+"""Regenerates docs/BENCHMARKS.md from the JSON lines in docs/bench/*.jsonl,
+and draws the plots docs/bench/*.png from the same lines.
 
 Each .jsonl file holds what one benchmark script printed (one JSON object a
 line, units last in field names). Lines are grouped by their "scenario" or
 "bench" field into one table each, with the fields as columns in the order
-they first appear. Nothing is typed in by hand: rerun the scripts, then this.
+they first appear; a list of samples shows as its length. Nothing is typed
+in by hand: rerun the scripts, then this.
+
+Plots need matplotlib (Debian: python3-matplotlib, in scripts/deps.d/docs.list).
+Without it the tables are still written, a warning is printed, and the PNGs
+already in docs/bench are linked as they are (not redrawn). When the python3
+found first (a pyenv or venv one) lacks matplotlib but the system's
+/usr/bin/python3 has it, the script runs itself again with that one.
 """
 import json
+import os
 import pathlib
+import statistics
+import subprocess
 import sys
+import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "docs" / "bench"
@@ -71,6 +83,16 @@ INTRO = {
                      "1,000). `kv-chaos`: random partitions, crashes with restart and link cuts during 30 s of "
                      "writes from every node; `replicas_identical` and `lost_acknowledged` are the checker's "
                      "verdict, one line per seed."),
+    "curves.jsonl": ("Curves in simulation",
+                     "`scripts/bench-curves.sh`: small lashup-sim runs that trace how the figures above "
+                     "change with the cluster size, and samples for the detection-latency CDF (times are "
+                     "simulated, links of 1 ms + 0-0.5 ms unless the scenario says otherwise). "
+                     "`crash-samples` / `process-crash-samples`: `runs` independent clusters (seeds), "
+                     "each bootstrapped, then one random node hangs (or its process dies and the kernel "
+                     "closes its connections); `t90_ms` / `t100_ms` hold one sample per run: the time "
+                     "until 90% / all of the other nodes reported it unreachable. `bootstrap`, "
+                     "`mc-latency` and `kv-latency` repeat the scenarios of the sections above at more "
+                     "sizes."),
     "sim.jsonl": ("Simulator throughput", "`lashup-sim --scenario ping --nodes 10000` (60 simulated s)."),
 }
 
@@ -82,23 +104,267 @@ def cell(value):
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list):
+        return f"{len(value)} values"
     return str(value)
 
 
+def load(path):
+    """The JSON objects of one .jsonl file, grouped by scenario or bench."""
+    groups = {}
+    for raw in path.read_text().splitlines():
+        raw = raw.strip()
+        if not raw.startswith("{"):
+            continue
+        record = json.loads(raw)
+        key = record.get("scenario") or record.get("bench") or "results"
+        groups.setdefault(key, []).append(record)
+    return groups
+
+
+# ---------------------------------------------------------------- plots
+
+# (file name, title, caption). The caption says what the plot shows and
+# where its points come from; it is written under the link in BENCHMARKS.md.
+PLOTS = [
+    ("detection-cdf.png", "Failure detection latency (CDF)",
+     "Empirical CDF of the time from a failure until 90% (solid) and 100% (dashed) of the other "
+     "nodes report the failed node unreachable: one sample per simulated cluster "
+     "(`crash-samples` and `process-crash-samples` in *Curves in simulation*; 100 nodes, one "
+     "failure per run). A hung host is found by missed probes and indirect probes; a crashed "
+     "process by its closed connections. The vertical lines are the medians measured with 16 "
+     "real processes (`real_detect`: `kill -9` t90 and `SIGSTOP` t100). The tail at several "
+     "seconds is measured, not drawn for effect: a few runs (`failed_seeds` in the table) in "
+     "which most nodes learned of the failure only seconds later, the same seeds in both "
+     "scenarios; they fail the scenario's goal and replay with `lashup-sim --scenario crash "
+     "--nodes 100 --seed N --param trials=1`. The 20 sequential failures in one 1,000-node "
+     "cluster (`crash`, `process-crash` above) did not hit it."),
+    ("convergence-vs-size.png", "Bootstrap convergence vs cluster size",
+     "Simulated time until, in a cluster whose nodes all start at once, the overlay is one "
+     "component and every node sees every other node reachable (`bootstrap` in *Control plane in simulation* and "
+     "*Curves in simulation*; one point per seed; the simulator checks convergence every 0.1 s). "
+     "The 16-process real cluster (`real_converge`) is shown for comparison."),
+    ("multicast-latency-vs-size.png", "Multicast latency vs cluster size",
+     "Median over 200 messages of the time until 50%, 99% and 100% of the nodes delivered a "
+     "16-byte message (`mc-latency`: the multicast core over a fixed random overlay, links of "
+     "1 ms + 0-0.5 ms), and the median with 16 real processes (`mc_real_latency`, publish to "
+     "last delivery)."),
+    ("kv-convergence-vs-size.png", "KV convergence vs cluster size",
+     "Time from a write on a random node until 90% of the nodes' subscriptions (median over "
+     "writes), all of them (median) and all of them (p99) reported it (`kv-latency` in "
+     "*KV store in simulation* and *Curves in simulation*)."),
+    ("kv-update-throughput.png", "KV updates per second by durability mode",
+     "`lashup_kv_update` on one running node, each call returning once committed, from 1 and 4 "
+     "threads (`kv_update` in *KV store*); the store alone without persistence is far above "
+     "the scale and is given in the table."),
+    ("state-per-node-vs-members.png", "Membership state per node vs cluster size",
+     "Bytes of one node's membership state (records, adjacency, routes) as the membership grows "
+     "(`footprint-state`, and `footprint` for a whole simulated cluster of 1,000)."),
+]
+
+
+def draw_plots(data):
+    """Draws PLOTS into docs/bench; returns the names drawn. `data` maps a
+    .jsonl file name to its groups. A plot without data is skipped."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("gen-benchmarks: warning: matplotlib is not installed (Debian: python3-matplotlib); "
+              "plots not redrawn, existing docs/bench/*.png are linked as they are", file=sys.stderr)
+        return None
+
+    def group(file, key):
+        return data.get(file, {}).get(key, [])
+
+    def by_nodes(records, field):
+        points = sorted((r["nodes"], r[field]) for r in records
+                        if r.get("nodes") is not None and isinstance(r.get(field), (int, float)))
+        return [p[0] for p in points], [p[1] for p in points]
+
+    def save(fig, name):
+        fig.tight_layout()
+        # No creation date or version in the file: a rerun with the same data gives the same bytes.
+        fig.savefig(BENCH / name, dpi=100, metadata={"Software": None})
+        plt.close(fig)
+        drawn.append(name)
+
+    drawn = []
+    plt.rcParams.update({"font.size": 9, "axes.grid": True, "grid.alpha": 0.3})
+
+    # Detection-latency CDF.
+    hang = group("curves.jsonl", "crash-samples")
+    crash = group("curves.jsonl", "process-crash-samples")
+    if hang or crash:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+        real = {r.get("signal"): r for r in group("real.jsonl", "real_detect")}
+        for ax, records, title, real_line in (
+                (axes[0], crash, "process crash (connections closed)", ("KILL", "t90_p50_ms", "16 real processes, kill -9, t90 p50")),
+                (axes[1], hang, "host hang (no answer)", ("STOP", "t100_p50_ms", "16 real processes, SIGSTOP, t100 p50"))):
+            for record in records:
+                for field, style in (("t90_ms", "-"), ("t100_ms", "--")):
+                    samples = record.get(field, [])
+                    # A run that never reached the share counts in the total: the curve ends below 1.
+                    values = sorted(v for v in samples if v is not None)
+                    if not values:
+                        continue
+                    ys = [(i + 1) / len(samples) for i in range(len(values))]
+                    missing = len(samples) - len(values)
+                    ax.step(values, ys, style, where="post",
+                            label=f"{record['nodes']} nodes, {field[:-3]} ({len(samples)} runs"
+                                  + (f", {missing} not within 10 s" if missing else "") + ")")
+            signal, field, label = real_line
+            if signal in real and isinstance(real[signal].get(field), (int, float)):
+                ax.axvline(real[signal][field], color="grey", linestyle=":", label=label)
+            ax.set_title(title)
+            ax.set_xscale("log")
+            ax.set_xlabel("time to report unreachable (ms, log scale)")
+            ax.set_ylabel("fraction of runs")
+            ax.set_ylim(0, 1.02)
+            ax.legend(fontsize=7, loc="lower right")
+        fig.set_size_inches(10, 4)
+        save(fig, "detection-cdf.png")
+
+    # Convergence vs size.
+    boots = group("control.jsonl", "bootstrap") + group("curves.jsonl", "bootstrap")
+    if boots:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        xs, ys = by_nodes(boots, "converged_s")
+        ax.plot(xs, ys, "o", label="simulated, one point per seed")
+        medians = {}
+        for x, y in zip(xs, ys):
+            medians.setdefault(x, []).append(y)
+        mx = sorted(medians)
+        ax.plot(mx, [statistics.median(medians[x]) for x in mx], "-", color="C0", alpha=0.5,
+                label="median over seeds")
+        real = group("real.jsonl", "real_converge")
+        if real:
+            ax.plot([r["nodes"] for r in real], [r["converge_ms"] / 1000 for r in real], "s", color="C3",
+                    label="16 real processes (lashupd, TLS)")
+        ax.set_xscale("log")
+        ax.set_xlabel("nodes")
+        ax.set_ylabel("converged after (s)")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        save(fig, "convergence-vs-size.png")
+
+    # Multicast latency vs size.
+    mc = group("multicast.jsonl", "mc-latency") + group("curves.jsonl", "mc-latency")
+    if mc:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        for field, label in (("deliver_50pct_ms", "50% delivered"), ("deliver_99pct_ms", "99% delivered"),
+                             ("deliver_100pct_ms", "100% delivered")):
+            xs, ys = by_nodes(mc, field)
+            ax.plot(xs, ys, "o-", label=label)
+        real = group("real.jsonl", "mc_real_latency")
+        if real:
+            ax.plot([r["nodes"] for r in real], [r["p50_ms"] for r in real], "s", color="C3",
+                    label="16 real processes, all delivered, p50")
+        ax.set_xscale("log")
+        ax.set_xlabel("nodes")
+        ax.set_ylabel("ms (median over messages)")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        save(fig, "multicast-latency-vs-size.png")
+
+    # KV convergence vs size.
+    kv = group("kv-sim.jsonl", "kv-latency") + group("curves.jsonl", "kv-latency")
+    if kv:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        for field, label in (("to_90pct_p50_ms", "90% of nodes, p50"), ("to_all_p50_ms", "all nodes, p50"),
+                             ("p99_ms", "all nodes, p99")):
+            xs, ys = by_nodes(kv, field)
+            ax.plot(xs, ys, "o-", label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("nodes")
+        ax.set_ylabel("write to subscription event (ms)")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        save(fig, "kv-convergence-vs-size.png")
+
+    # KV update throughput per durability mode.
+    updates = [r for r in group("kv.jsonl", "kv_update") if r.get("threads")]
+    if updates:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        modes = []
+        for r in updates:
+            if r["durability"] not in modes:
+                modes.append(r["durability"])
+        threads = sorted({r["threads"] for r in updates})
+        width = 0.8 / len(threads)
+        for j, t in enumerate(threads):
+            heights = []
+            for m in modes:
+                match = [r["updates_per_s"] for r in updates if r["durability"] == m and r["threads"] == t]
+                heights.append(match[0] if match else 0)
+            bars = ax.bar([i + j * width for i in range(len(modes))], heights, width,
+                          label=f"{t} thread{'s' if t > 1 else ''}")
+            ax.bar_label(bars, labels=[f"{h / 1000:.1f}k" for h in heights], fontsize=7)
+        ax.set_xticks([i + width * (len(threads) - 1) / 2 for i in range(len(modes))], modes)
+        ax.set_xlabel("durability")
+        ax.set_ylabel("updates/s")
+        ax.legend(fontsize=8)
+        save(fig, "kv-update-throughput.png")
+
+    # State per node vs members.
+    state = group("control.jsonl", "footprint-state")
+    if state:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        xs, ys = by_nodes(state, "bytes_per_node")
+        ax.plot(xs, [y / 1e6 for y in ys], "o-", label="one node fed N members (footprint-state)")
+        whole = group("control.jsonl", "footprint")
+        if whole:
+            xs, ys = by_nodes(whole, "bytes_per_node")
+            ax.plot(xs, [y / 1e6 for y in ys], "s", color="C3", label="whole simulated cluster (footprint)")
+        ax.set_xlabel("members")
+        ax.set_ylabel("MB per node")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        save(fig, "state-per-node-vs-members.png")
+
+    return drawn
+
+
+def system_python_with_matplotlib():
+    """/usr/bin/python3 when it is not this interpreter and imports matplotlib."""
+    system = "/usr/bin/python3"
+    if os.environ.get("LASHUP_GEN_BENCHMARKS_REEXEC") or not os.path.exists(system):
+        return None
+    if os.path.realpath(sys.executable) == os.path.realpath(system):
+        return None
+    probe = subprocess.run([system, "-c", "import matplotlib"], capture_output=True)
+    return system if probe.returncode == 0 else None
+
+
 def main():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        system = system_python_with_matplotlib()
+        if system:
+            os.environ["LASHUP_GEN_BENCHMARKS_REEXEC"] = "1"
+            os.execv(system, [system, str(pathlib.Path(__file__).resolve())] + sys.argv[1:])
+    paths = sorted(BENCH.glob("*.jsonl"))
+    data = {path.name: load(path) for path in paths}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        drawn = draw_plots(data)
+    if drawn is None:  # no matplotlib: link what is there
+        drawn = [name for name, _, _ in PLOTS if (BENCH / name).exists()]
     lines = ["# Benchmarks", "",
              "<!-- Generated by scripts/gen-benchmarks.py from docs/bench/*.jsonl; do not edit by hand. -->", ""]
-    for path in sorted(BENCH.glob("*.jsonl")):
+    if drawn:
+        lines += ["## Plots", "",
+                  "Drawn by `scripts/gen-benchmarks.py` from the JSON lines below; the tables that follow "
+                  "hold every number. Times in simulation are simulated time.", ""]
+        for name, title, caption in PLOTS:
+            if name in drawn:
+                lines += [f"### {title}", "", f"![{title}](bench/{name})", "", caption, ""]
+    for path in paths:
         title, how = INTRO.get(path.name, (path.stem, f"`{path.name}`"))
         lines += [f"## {title}", "", how, ""]
-        groups = {}
-        for raw in path.read_text().splitlines():
-            raw = raw.strip()
-            if not raw.startswith("{"):
-                continue
-            record = json.loads(raw)
-            key = record.get("scenario") or record.get("bench") or "results"
-            groups.setdefault(key, []).append(record)
+        groups = data[path.name]
         for key, records in groups.items():
             columns = []
             for record in records:
