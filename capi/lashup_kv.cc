@@ -340,6 +340,29 @@ LASHUP_API int lashup_kv_update(lashup_node_t* node, const void* key, size_t key
   });
 }
 
+LASHUP_API int lashup_kv_update_async(lashup_node_t* node, const void* key, size_t key_len,
+                                      const lashup_kv_ops_t* ops, const lashup_kv_context_t* expected,
+                                      uint64_t* request_id_out) {
+  return guard([&] {
+    if (request_id_out != nullptr) *request_id_out = 0;
+    if (ops == nullptr) return null_argument("ops");
+    if (int rc = check_running(node, Access::write); rc != LASHUP_OK) return rc;
+    std::string k;
+    if (int rc = read_key(key, key_len, k); rc != LASHUP_OK) return rc;
+    std::optional<lashup::crdt::CausalContext> context;
+    if (expected != nullptr) {
+      auto decoded = lashup::crdt::decode_context(expected->encoded);
+      if (!decoded) return fail(LASHUP_ERR_INVALID, "unreadable context: " + decoded.status().message());
+      context = std::move(*decoded);
+    }
+    const uint64_t id = node->next_request_id.fetch_add(1);
+    lashup::Status queued = node->runtime->kv_update_async(std::move(k), ops->ops, std::move(context), id);
+    if (!queued) return fail(queued);
+    if (request_id_out != nullptr) *request_id_out = id;
+    return succeed();
+  });
+}
+
 LASHUP_API int lashup_kv_delete(lashup_node_t* node, const void* key, size_t key_len) {
   return guard([&] {
     if (int rc = check_running(node, Access::write); rc != LASHUP_OK) return rc;

@@ -94,6 +94,14 @@ bool convert(lashup::runtime::TimedEvent& in, lashup_event& out) {
         } else if constexpr (std::is_same_v<E, lashup::KvDumpDone>) {
           out.type = LASHUP_EVENT_KV_DUMP_DONE;
           out.subscription = e.subscription;
+        } else if constexpr (std::is_same_v<E, lashup::KvUpdateDone>) {
+          out.type = LASHUP_EVENT_KV_UPDATE_DONE;
+          out.request_id = e.request_id;
+          out.key = std::move(e.key);
+          if (!e.status) {
+            out.status = lashup::capi::error_code(e.status.code());
+            out.error = e.status.message();
+          }
         } else {
           return false;
         }
@@ -264,6 +272,8 @@ LASHUP_API const char* lashup_event_peer(const lashup_event_t* ev) { return ev =
 LASHUP_API int lashup_event_state(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->state; }
 LASHUP_API uint64_t lashup_event_incarnation(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->incarnation; }
 LASHUP_API uint64_t lashup_event_request_id(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->request_id; }
+LASHUP_API int lashup_event_status(const lashup_event_t* ev) { return ev == nullptr ? LASHUP_OK : ev->status; }
+LASHUP_API const char* lashup_event_error(const lashup_event_t* ev) { return ev == nullptr ? "" : ev->error.c_str(); }
 LASHUP_API uint64_t lashup_event_rtt_us(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->rtt_us; }
 LASHUP_API uint64_t lashup_event_time_us(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->time_us; }
 LASHUP_API const char* lashup_event_topic(const lashup_event_t* ev) { return ev == nullptr ? "" : ev->topic.c_str(); }
@@ -280,9 +290,10 @@ LASHUP_API uint64_t lashup_event_subscription(const lashup_event_t* ev) {
 }
 
 LASHUP_API const void* lashup_event_key(const lashup_event_t* ev, size_t* len_out) {
-  const bool changed = ev != nullptr && ev->type == LASHUP_EVENT_KV_CHANGED;
-  if (len_out != nullptr) *len_out = changed ? ev->key.size() : 0;
-  return changed ? ev->key.c_str() : nullptr;
+  const bool keyed =
+      ev != nullptr && (ev->type == LASHUP_EVENT_KV_CHANGED || ev->type == LASHUP_EVENT_KV_UPDATE_DONE);
+  if (len_out != nullptr) *len_out = keyed ? ev->key.size() : 0;
+  return keyed ? ev->key.c_str() : nullptr;
 }
 
 LASHUP_API const lashup_kv_value_t* lashup_event_kv_value(const lashup_event_t* ev) {

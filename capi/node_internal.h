@@ -55,6 +55,9 @@ struct lashup_event {
   uint64_t subscription = 0;
   std::string key;
   std::unique_ptr<lashup_kv_value> kv_value;  // null when deleted
+  // KV_UPDATE_DONE.
+  int status = 0;
+  std::string error;
 };
 
 namespace lashup::capi {

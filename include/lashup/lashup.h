@@ -210,7 +210,9 @@ typedef enum lashup_event_type {
   LASHUP_EVENT_MC_MESSAGE = 7,     /* a multicast message on a subscribed topic (see "Multicast") */
   LASHUP_EVENT_KV_CHANGED = 8,     /* a key a KV subscription covers: in its initial dump (state 1) or
                                       changed (state 0); see lashup_kv_subscribe */
-  LASHUP_EVENT_KV_DUMP_DONE = 9    /* the initial dump of a KV subscription is complete */
+  LASHUP_EVENT_KV_DUMP_DONE = 9,   /* the initial dump of a KV subscription is complete */
+  LASHUP_EVENT_KV_UPDATE_DONE = 10 /* a lashup_kv_update_async write completed: lashup_event_status,
+                                      lashup_event_request_id, lashup_event_key */
 } lashup_event_type_t;
 
 typedef enum lashup_member_state {
@@ -253,7 +255,8 @@ LASHUP_API int lashup_event_state(const lashup_event_t *ev);
 /* MEMBER_UPDATED: the member's incarnation. MC_MESSAGE: the origin's
  * incarnation when it published the message. */
 LASHUP_API uint64_t lashup_event_incarnation(const lashup_event_t *ev);
-/* HEALTH_CHECK: the id lashup_node_health_check returned. */
+/* HEALTH_CHECK: the id lashup_node_health_check returned; KV_UPDATE_DONE: the
+ * id lashup_kv_update_async returned. */
 LASHUP_API uint64_t lashup_event_request_id(const lashup_event_t *ev);
 /* HEALTH_CHECK: the round trip in microseconds when alive. */
 LASHUP_API uint64_t lashup_event_rtt_us(const lashup_event_t *ev);
@@ -269,13 +272,19 @@ LASHUP_API const void *lashup_event_payload(const lashup_event_t *ev, size_t *le
 LASHUP_API uint64_t lashup_event_sequence(const lashup_event_t *ev);
 /* KV_CHANGED and KV_DUMP_DONE: the id lashup_kv_subscribe returned. */
 LASHUP_API uint64_t lashup_event_subscription(const lashup_event_t *ev);
-/* KV_CHANGED: the key (owned by the event; followed by a NUL byte) and, if
+/* KV_CHANGED and KV_UPDATE_DONE: the key (owned by the event; followed by a NUL byte) and, if
  * len_out is not NULL, its length. NULL and 0 for other events. */
 LASHUP_API const void *lashup_event_key(const lashup_event_t *ev, size_t *len_out);
 /* KV_CHANGED: the key's value when the event was made (owned by the event:
  * do not destroy it; it has a context, see lashup_kv_value_context). NULL
  * when the key was deleted, and for other events. */
 LASHUP_API const lashup_kv_value_t *lashup_event_kv_value(const lashup_event_t *ev);
+/* The outcome of the request an event answers (KV_UPDATE_DONE): LASHUP_OK or
+ * a negative LASHUP_ERR_* code; LASHUP_OK for other events and NULL. */
+LASHUP_API int lashup_event_status(const lashup_event_t *ev);
+/* The failure's detail (what lashup_last_error() says for the synchronous
+ * call), owned by the event; "" on success, for other events and NULL. */
+LASHUP_API const char *lashup_event_error(const lashup_event_t *ev);
 LASHUP_API void lashup_event_destroy(lashup_event_t *ev);
 
 /* ---- Membership snapshots ----------------------------------------------------
@@ -536,6 +545,26 @@ typedef struct lashup_kv_context lashup_kv_context_t;
  *    stop), LASHUP_ERR_AGAIN when the command queue is full. */
 LASHUP_API int lashup_kv_update(lashup_node_t *node, const void *key, size_t key_len, const lashup_kv_ops_t *ops,
                                 const lashup_kv_context_t *expected, lashup_kv_value_t **value_out);
+
+/* Queues the same write as lashup_kv_update and returns at once, with the
+ * request's id (unique per node, never 0) in *request_id_out. When the write
+ * is applied and persisted — or has failed — one
+ * LASHUP_EVENT_KV_UPDATE_DONE with that id, the key and the outcome
+ * (lashup_event_status: the codes of lashup_kv_update; lashup_event_error:
+ * the detail) is queued. Writes queued by one thread are applied in the
+ * order they were queued. The arguments are checked before queueing (a NULL
+ * or oversized key, NULL ops, an unreadable context: the error is returned
+ * and no event follows). LASHUP_ERR_AGAIN when the command queue (4096) is
+ * full: the loop is behind; wait for completions and retry.
+ * LASHUP_ERR_CLOSED when the node does not run; a write still queued when
+ * the node stops is not applied and gets no event.
+ *
+ * Writes queued together are committed together: a burst of asynchronous
+ * writes costs one store transaction (one fsync in `sync` mode) per loop
+ * iteration rather than one per write. */
+LASHUP_API int lashup_kv_update_async(lashup_node_t *node, const void *key, size_t key_len,
+                                      const lashup_kv_ops_t *ops, const lashup_kv_context_t *expected,
+                                      uint64_t *request_id_out);
 
 /* Removes every field of key that this node has seen; waits like
  * lashup_kv_update. A field added concurrently on another node survives.

@@ -30,6 +30,9 @@ constexpr Duration kCheckpointInterval = std::chrono::seconds(30);
 constexpr timeval kHousekeepingPeriod{1, 0};
 // How long stop() lets queued messages drain while connections close.
 constexpr Duration kShutdownGrace = std::chrono::milliseconds(500);
+// Commands and peer messages whose Actions are executed together (one store
+// transaction); a longer run is flushed in slices of this many.
+constexpr size_t kBatchInputs = 256;
 // Room a multicast frame needs beyond its payload (origin, topic, header).
 constexpr int64_t kMulticastFrameOverheadBytes = 4096;
 
@@ -178,8 +181,9 @@ Status NodeRuntime::start() {
   deferred_event_ = event_new(base_, -1, 0, &NodeRuntime::on_deferred_downs, this);
   housekeeping_event_ = event_new(base_, -1, EV_PERSIST, &NodeRuntime::on_housekeeping, this);
   quiesce_event_ = evtimer_new(base_, &NodeRuntime::on_quiesce_check, this);
+  flush_event_ = event_new(base_, -1, 0, &NodeRuntime::on_flush, this);
   if (timer_ == nullptr || command_event_ == nullptr || publish_event_ == nullptr || deferred_event_ == nullptr ||
-      housekeeping_event_ == nullptr || quiesce_event_ == nullptr || event_add(command_event_, nullptr) != 0 ||
+      housekeeping_event_ == nullptr || quiesce_event_ == nullptr || flush_event_ == nullptr || event_add(command_event_, nullptr) != 0 ||
       event_add(housekeeping_event_, &kHousekeepingPeriod) != 0) {
     return Status::io("cannot register loop events");
   }
@@ -234,6 +238,9 @@ void NodeRuntime::run_loop() {
     in_callback_ = false;
   }
   while (running_.load()) event_base_loop(base_, 0);
+  // Input handled in the last iteration whose flush had not run yet: its
+  // writes are persisted like any other.
+  flush_batch();
 }
 
 void NodeRuntime::stop() {
@@ -253,7 +260,8 @@ void NodeRuntime::stop() {
   while (commands_.pop(std::chrono::milliseconds(0))) {
   }
   transport_.reset();  // no transport callback after this
-  for (event** e : {&timer_, &command_event_, &publish_event_, &deferred_event_, &housekeeping_event_, &quiesce_event_}) {
+  for (event** e : {&timer_, &command_event_, &publish_event_, &deferred_event_, &housekeeping_event_, &quiesce_event_,
+                    &flush_event_}) {
     if (*e != nullptr) event_free(*e);
     *e = nullptr;
   }
@@ -295,24 +303,76 @@ Result<NodeRuntime::KvRead> NodeRuntime::kv_update(std::string key, std::vector<
     Status status;
     KvRead read;
   };
-  // Everything the loop needs is owned by the command: a caller that gives
-  // up waiting (ask's time limit) leaves it nothing dangling.
-  Result<Answer> answer = call<Answer>([this, key = std::move(key), ops = std::move(ops),
-                                        expected = std::move(expected)](Time now, NodeCore& core) {
-    Answer a;
+  // The write, on the loop thread; `answer` runs once its outcome is known
+  // (after the commit of the batch it is part of).
+  auto write = [this](Time now, NodeCore& core, const std::string& key, const std::vector<crdt::FieldOp>& ops,
+                      const std::optional<crdt::CausalContext>& expected, auto answer) {
     Result<kv::KvStore::Written> written = Status::internal("not written");
-    a.status = execute(core.kv_update(now, key, ops, expected ? &*expected : nullptr, written));
+    Actions out = core.kv_update(now, key, ops, expected ? &*expected : nullptr, written);
     if (!written) {
-      a.status = written.status();
-      return a;
+      answer(Answer{written.status(), {}});
+      return out;
     }
+    Answer a;
     a.read.value = std::move(written->value);
     if (const crdt::Map* state = core.kv().get_state(key)) a.read.context = crdt::encode_context(state->context());
-    return a;
+    after_commit([answer, a = std::move(a)](const Status& stored) mutable {
+      if (!stored) a.status = stored;
+      answer(std::move(a));
+    });
+    return out;
+  };
+  if (on_loop_thread()) {
+    // From the event callback: nothing may wait for the loop here.
+    if (!running_) return Status::closed("the node is not running");
+    Answer result;
+    Actions out;
+    {
+      CoreLock lock(*this);
+      out = write(now(), *core_, key, ops, expected, [&result](Answer a) { result = std::move(a); });
+    }
+    add_to_batch(std::move(out));
+    flush_batch();
+    if (!result.status) return result.status;
+    return std::move(result.read);
+  }
+  // Everything the loop needs is owned by the command: a caller that gives
+  // up waiting leaves it nothing dangling.
+  auto promise = std::make_shared<std::promise<Answer>>();
+  auto future = promise->get_future();
+  Status posted = post([write, key = std::move(key), ops = std::move(ops), expected = std::move(expected),
+                        promise](Time now, NodeCore& core) {
+    return write(now, core, key, ops, expected, [promise](Answer a) { promise->set_value(std::move(a)); });
   });
-  if (!answer) return answer.status();
-  if (!answer->status) return answer->status;
-  return std::move(answer->read);
+  if (!posted) return posted;
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return Status::internal("the loop thread did not answer within 10 s");
+  }
+  Answer answer;
+  try {
+    answer = future.get();
+  } catch (const std::future_error&) {
+    return Status::closed("the node stopped before the write ran");
+  }
+  if (!answer.status) return answer.status;
+  return std::move(answer.read);
+}
+
+Status NodeRuntime::kv_update_async(std::string key, std::vector<crdt::FieldOp> ops,
+                                    std::optional<crdt::CausalContext> expected, uint64_t request_id) {
+  return post([this, key = std::move(key), ops = std::move(ops), expected = std::move(expected), request_id](
+                  Time now, NodeCore& core) {
+    Result<kv::KvStore::Written> written = Status::internal("not written");
+    Actions out = core.kv_update(now, key, ops, expected ? &*expected : nullptr, written);
+    if (!written) {
+      out.emit(KvUpdateDone{request_id, key, written.status()});
+      return out;
+    }
+    after_commit([this, request_id, key](const Status& stored) {
+      batch_events_.push_back(KvUpdateDone{request_id, key, stored});
+    });
+    return out;
+  });
 }
 
 Status NodeRuntime::kv_remove(std::string key) {
@@ -452,14 +512,18 @@ void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::strin
   if (quiescing_) return;
   dialling_.erase(peer);
   backoff_.erase(peer);
-  CoreLock lock(*this);
-  execute(core_->on_connection(now(), peer, true));
-  for (auto& contact : unnamed_contacts_) {
-    if (contact.name.empty() && contact.address == address) {
-      contact.name = peer;
-      execute(core_->add_contact(now(), {peer, address}));
+  Actions out;
+  {
+    CoreLock lock(*this);
+    out = core_->on_connection(now(), peer, true);
+    for (auto& contact : unnamed_contacts_) {
+      if (contact.name.empty() && contact.address == address) {
+        contact.name = peer;
+        out.append(core_->add_contact(now(), {peer, address}));
+      }
     }
   }
+  execute(std::move(out));
 }
 
 void NodeRuntime::back_off(Backoff& backoff, Time now) {
@@ -488,14 +552,23 @@ void NodeRuntime::on_peer_down(const std::string& peer) {
   if (dialling_.erase(peer) > 0) {
     back_off(backoff_[peer], now());  // our attempt failed: space the next ones out
   }
-  CoreLock lock(*this);
-  execute(core_->on_connection(now(), peer, false));
+  Actions out;
+  {
+    CoreLock lock(*this);
+    out = core_->on_connection(now(), peer, false);
+  }
+  execute(std::move(out));
 }
 
 void NodeRuntime::on_message(const std::string& peer, std::span<const uint8_t> message) {
   if (quiescing_) return;
-  CoreLock lock(*this);
-  execute(core_->on_message(now(), peer, message));
+  Actions out;
+  {
+    CoreLock lock(*this);
+    out = core_->on_message(now(), peer, message);
+  }
+  // Batched with the other messages and commands of this loop iteration.
+  add_to_batch(std::move(out));
 }
 
 void NodeRuntime::connect(const NodeName& peer, const std::string& address) {
@@ -521,10 +594,14 @@ void NodeRuntime::on_deferred_downs(int, short, void* self) {
   downs.swap(runtime->deferred_downs_);
   std::sort(downs.begin(), downs.end());
   downs.erase(std::unique(downs.begin(), downs.end()), downs.end());
-  CoreLock lock(*runtime);
-  for (const auto& peer : downs) {
-    if (!runtime->transport_->is_connected(peer)) runtime->execute(runtime->core_->on_connection(runtime->now(), peer, false));
+  Actions out;
+  {
+    CoreLock lock(*runtime);
+    for (const auto& peer : downs) {
+      if (!runtime->transport_->is_connected(peer)) out.append(runtime->core_->on_connection(runtime->now(), peer, false));
+    }
   }
+  runtime->execute(std::move(out));
 }
 
 void NodeRuntime::on_timer(int, short, void* self) {
@@ -535,17 +612,56 @@ void NodeRuntime::on_timer(int, short, void* self) {
   runtime->last_now_ = std::max(runtime->last_now_, runtime->timer_at_.value_or(Time{0}));
   runtime->timer_at_.reset();
   if (runtime->quiescing_) return;
-  CoreLock lock(*runtime);
-  runtime->execute(runtime->core_->on_tick(runtime->now()));
+  Actions out;
+  {
+    CoreLock lock(*runtime);
+    out = runtime->core_->on_tick(runtime->now());
+  }
+  runtime->execute(std::move(out));
 }
 
 void NodeRuntime::on_commands(int, short, void* self) {
   auto* runtime = static_cast<NodeRuntime*>(self);
   while (auto command = runtime->commands_.pop(std::chrono::milliseconds(0))) {
-    CoreLock lock(*runtime);
-    runtime->execute((*command)(runtime->now(), *runtime->core_));
+    Actions out;
+    {
+      CoreLock lock(*runtime);
+      out = (*command)(runtime->now(), *runtime->core_);
+    }
+    runtime->add_to_batch(std::move(out));
   }
+  runtime->flush_batch();
   if (!runtime->running_.load()) runtime->quiesce();
+}
+
+void NodeRuntime::on_flush(int, short, void* self) { static_cast<NodeRuntime*>(self)->flush_batch(); }
+
+void NodeRuntime::add_to_batch(Actions actions) {
+  batch_.append(std::move(actions));
+  if (++batch_inputs_ >= kBatchInputs) {
+    flush_batch();
+  } else if (batch_inputs_ == 1) {
+    // Flushed once this loop iteration's other input is handled.
+    event_active(flush_event_, 0, 0);
+  }
+}
+
+void NodeRuntime::after_commit(std::function<void(const Status&)> continuation) {
+  batch_continuations_.push_back(std::move(continuation));
+}
+
+void NodeRuntime::flush_batch() {
+  if (batch_inputs_ == 0 && batch_continuations_.empty() && batch_.empty()) return;
+  Actions actions = std::exchange(batch_, Actions{});
+  auto continuations = std::exchange(batch_continuations_, {});
+  batch_inputs_ = 0;
+  const Status stored = execute_now(std::move(actions));
+  for (auto& continuation : continuations) continuation(stored);
+  if (!batch_events_.empty()) {
+    Actions emitted;
+    for (auto& event : std::exchange(batch_events_, {})) emitted.emit(std::move(event));
+    execute_now(std::move(emitted));
+  }
 }
 
 void NodeRuntime::quiesce() {
@@ -705,6 +821,11 @@ void NodeRuntime::publish() {
 }
 
 Status NodeRuntime::execute(Actions actions) {
+  flush_batch();
+  return execute_now(std::move(actions));
+}
+
+Status NodeRuntime::execute_now(Actions actions) {
   // Writes first, as one transaction: a persist is durable (per the
   // durability mode) before any message that follows it leaves.
   std::vector<std::pair<std::string, std::vector<uint8_t>>> writes;
@@ -739,7 +860,7 @@ Status NodeRuntime::execute(Actions actions) {
       // KV events neither change what a snapshot shows.
       if (!std::holds_alternative<HealthCheckResult>(emit->event) &&
           !std::holds_alternative<McDelivered>(emit->event) && !std::holds_alternative<KvChanged>(emit->event) &&
-          !std::holds_alternative<KvDumpDone>(emit->event)) {
+          !std::holds_alternative<KvDumpDone>(emit->event) && !std::holds_alternative<KvUpdateDone>(emit->event)) {
         request_publish();
       }
       events_.push(TimedEvent{std::move(emit->event), monotonic_us()});
@@ -749,7 +870,13 @@ Status NodeRuntime::execute(Actions actions) {
   if (actions.wake_at && !quiescing_) arm_timer(*actions.wake_at);
   // The core thought these were connected: tell it they are not.
   for (const auto& peer : lost) {
-    if (!transport_->is_connected(peer) && !quiescing_) execute(core_->on_connection(now(), peer, false));
+    if (transport_->is_connected(peer) || quiescing_) continue;
+    Actions out;
+    {
+      CoreLock lock(*this);
+      out = core_->on_connection(now(), peer, false);
+    }
+    execute_now(std::move(out));
   }
   // Last, so a callback that calls back into the node (set_metadata, leave)
   // finds this batch complete.

@@ -101,8 +101,18 @@ class NodeRuntime final : TransportListener {
   };
   // Applies `ops` to `key` (with `expected`: only if the key's context still
   // equals it). Returns the key's value and context after the write.
+  //
+  // The writes of the commands the loop finds queued together (up to
+  // kBatchCommands) are committed as one store transaction, and each waiting
+  // caller is answered after that commit: concurrent writers share
+  // transactions (and, in `sync` mode, fsyncs).
   Result<KvRead> kv_update(std::string key, std::vector<crdt::FieldOp> ops,
                            std::optional<crdt::CausalContext> expected);
+  // Queues the same write and returns at once (`again` when the command
+  // queue is full). Once the write is applied and persisted, or has failed,
+  // a KvUpdateDone event with `request_id` and the outcome is queued.
+  Status kv_update_async(std::string key, std::vector<crdt::FieldOp> ops,
+                         std::optional<crdt::CausalContext> expected, uint64_t request_id);
   // Removes every field of `key`; not_found when it holds none.
   Status kv_remove(std::string key);
   // not_found when the key is absent (never written, or deleted); `closed`
@@ -216,8 +226,18 @@ class NodeRuntime final : TransportListener {
 
   Time now() const;
   // Executes the core's Actions (writes first); returns the status of the
-  // writes to the store.
+  // writes to the store. What is batched runs first, so that Actions are
+  // executed in the order the core returned them.
   Status execute(Actions actions);
+  // Batching. Commands and peer messages handled in one loop iteration
+  // append their Actions to batch_ instead of executing them; flush_batch
+  // executes them together (one store transaction) and then runs the
+  // after_commit continuations with the store's status. Called without
+  // the core lock: readers do not wait for a commit.
+  void add_to_batch(Actions actions);
+  void after_commit(std::function<void(const Status&)> continuation);
+  void flush_batch();
+  Status execute_now(Actions actions);
   void arm_timer(Time wake_at);
   void run_loop();
   void connect(const NodeName& peer, const std::string& address);
@@ -235,6 +255,7 @@ class NodeRuntime final : TransportListener {
   static void on_publish(int, short, void* self);
   static void on_housekeeping(int, short, void* self);
   static void on_deferred_downs(int, short, void* self);
+  static void on_flush(int, short, void* self);
 
   config::Config config_;
   NodeConfig node_config_;
@@ -251,6 +272,11 @@ class NodeRuntime final : TransportListener {
   event* housekeeping_event_ = nullptr;
   event* deferred_event_ = nullptr;
   event* quiesce_event_ = nullptr;
+  event* flush_event_ = nullptr;
+  Actions batch_;
+  std::vector<std::function<void(const Status&)>> batch_continuations_;
+  size_t batch_inputs_ = 0;  // commands and messages in batch_
+  std::vector<Event> batch_events_;  // queued by continuations, emitted after them
   bool quiescing_ = false;
   bool in_callback_ = false;  // stopping: connections closing, no more input to the core
   Time quiesce_deadline_{0};

@@ -751,6 +751,175 @@ static void the_context_of_an_event_value_is_a_compare_and_set_token(void** stat
   lashup_node_destroy(node);
 }
 
+/* The next KV_UPDATE_DONE event of node (other events are skipped), waiting
+ * at most CONVERGE_MS in all. */
+struct update_done {
+  uint64_t request_id;
+  int status;
+  char key[64];
+  char error[256];
+};
+static struct update_done next_update_done(lashup_node_t* node) {
+  for (int waited = 0; waited < CONVERGE_MS; waited += 100) {
+    lashup_event_t* ev = NULL;
+    const int rc = lashup_node_poll(node, &ev, 100);
+    if (rc == LASHUP_ERR_AGAIN) continue;
+    ok(rc, "lashup_node_poll");
+    if (lashup_event_type(ev) != LASHUP_EVENT_KV_UPDATE_DONE) {
+      /* Only this event carries a status; every other one reports success. */
+      assert_int_equal(lashup_event_status(ev), LASHUP_OK);
+      assert_string_equal(lashup_event_error(ev), "");
+      lashup_event_destroy(ev);
+      waited -= 100;
+      continue;
+    }
+    struct update_done done = {.request_id = lashup_event_request_id(ev), .status = lashup_event_status(ev)};
+    size_t len = 0;
+    const void* key = lashup_event_key(ev, &len);
+    assert_non_null(key);
+    assert_true(len < sizeof done.key);
+    memcpy(done.key, key, len);
+    snprintf(done.error, sizeof done.error, "%s", lashup_event_error(ev));
+    lashup_event_destroy(ev);
+    return done;
+  }
+  fail_msg("no KV_UPDATE_DONE event within %d ms", CONVERGE_MS);
+  struct update_done none = {0};
+  return none;
+}
+
+static void an_asynchronous_update_completes_through_an_event(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_counter_add(ops, "n", 5), "counter_add");
+  uint64_t id = 0;
+  ok(lashup_kv_update_async(node, KEY("async/k"), ops, NULL, &id), "update_async");
+  assert_true(id != 0);
+  struct update_done done = next_update_done(node);
+  assert_int_equal(done.request_id, id);
+  assert_int_equal(done.status, LASHUP_OK);
+  assert_string_equal(done.key, "async/k");
+  assert_string_equal(done.error, "");
+  /* Completed means applied: the write reads back at once. */
+  assert_int_equal(counter_of(node, "async/k"), 5);
+
+  /* A failing write: its event carries the code and the detail, and the
+   * store is unchanged. */
+  lashup_kv_ops_t* bad = new_ops();
+  ok(lashup_kv_ops_counter_add(bad, "n", 1), "counter_add");
+  ok(lashup_kv_ops_set_remove(bad, "s", "absent", 6), "set_remove");
+  uint64_t bad_id = 0;
+  ok(lashup_kv_update_async(node, KEY("async/k"), bad, NULL, &bad_id), "update_async");
+  assert_true(bad_id != id);
+  done = next_update_done(node);
+  assert_int_equal(done.request_id, bad_id);
+  assert_int_equal(done.status, LASHUP_ERR_NOT_FOUND);
+  assert_true(strlen(done.error) > 0);
+  assert_int_equal(counter_of(node, "async/k"), 5);
+
+  /* Another node's namespace. */
+  ok(lashup_kv_update_async(node, KEY("nodes/other/k"), ops, NULL, &id), "update_async");
+  done = next_update_done(node);
+  assert_int_equal(done.status, LASHUP_ERR_PERMISSION);
+  lashup_kv_ops_destroy(bad);
+  lashup_kv_ops_destroy(ops);
+  lashup_node_destroy(node);
+}
+
+static void asynchronous_updates_apply_in_order_and_each_completes_once(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  enum { kWrites = 3000 };
+  lashup_kv_ops_t* reg = new_ops();
+  uint64_t last = 0;
+  int queued = 0;
+  int completed = 0;
+  while (queued < kWrites) {
+    /* The order is checked through the set: write i adds i and removes
+     * i - 1, which succeeds only if write i - 1 was applied before. */
+    lashup_kv_ops_destroy(reg);
+    reg = new_ops();
+    char element[16];
+    snprintf(element, sizeof element, "%d", queued);
+    ok(lashup_kv_ops_counter_add(reg, "n", 1), "counter_add");
+    ok(lashup_kv_ops_set_add(reg, "s", element, strlen(element)), "set_add");
+    if (queued > 0) {
+      char previous[16];
+      snprintf(previous, sizeof previous, "%d", queued - 1);
+      ok(lashup_kv_ops_set_remove(reg, "s", previous, strlen(previous)), "set_remove");
+    }
+    uint64_t id = 0;
+    const int rc = lashup_kv_update_async(node, KEY("async/burst"), reg, NULL, &id);
+    if (rc == LASHUP_ERR_AGAIN) {
+      /* The queue is full: take a completion and retry. */
+      struct update_done done = next_update_done(node);
+      assert_int_equal(done.status, LASHUP_OK);
+      ++completed;
+      continue;
+    }
+    ok(rc, "update_async");
+    assert_true(id > last);
+    last = id;
+    ++queued;
+  }
+  while (completed < kWrites) {
+    struct update_done done = next_update_done(node);
+    assert_int_equal(done.status, LASHUP_OK);
+    ++completed;
+  }
+  assert_int_equal(counter_of(node, "async/burst"), kWrites);
+  lashup_kv_value_t* v = NULL;
+  ok(lashup_kv_get(node, KEY("async/burst"), &v), "get");
+  const size_t set = must_find(v, "s", LASHUP_KV_SET);
+  assert_int_equal(lashup_kv_value_set_size(v, set), 1);
+  size_t len = 0;
+  const void* element = lashup_kv_value_set_element(v, set, 0, &len);
+  char last_element[16];
+  snprintf(last_element, sizeof last_element, "%d", kWrites - 1);
+  assert_int_equal(len, strlen(last_element));
+  assert_memory_equal(element, last_element, len);
+  lashup_kv_value_destroy(v);
+  /* No more completions than writes. */
+  lashup_event_t* ev = NULL;
+  while (lashup_node_poll(node, &ev, 200) == LASHUP_OK) {
+    assert_int_not_equal(lashup_event_type(ev), LASHUP_EVENT_KV_UPDATE_DONE);
+    lashup_event_destroy(ev);
+  }
+  lashup_kv_ops_destroy(reg);
+  lashup_node_destroy(node);
+}
+
+static void an_asynchronous_update_checks_its_arguments_before_queueing(void** state) {
+  lashup_node_t* node = start_node(*state, "a", NULL);
+  lashup_kv_ops_t* ops = new_ops();
+  ok(lashup_kv_ops_counter_add(ops, "n", 1), "counter_add");
+  uint64_t id = 77;
+  assert_int_equal(lashup_kv_update_async(node, KEY("k"), NULL, NULL, &id), LASHUP_ERR_INVALID);
+  assert_int_equal(id, 0);
+  assert_int_equal(lashup_kv_update_async(NULL, KEY("k"), ops, NULL, &id), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_update_async(node, NULL, 0, ops, NULL, &id), LASHUP_ERR_INVALID);
+  assert_int_equal(lashup_kv_update_async(node, "", 0, ops, NULL, &id), LASHUP_ERR_INVALID);
+  static char big[5000];
+  memset(big, 'k', sizeof big);
+  assert_int_equal(lashup_kv_update_async(node, big, sizeof big, ops, NULL, &id), LASHUP_ERR_TOO_LARGE);
+  /* The id out-parameter is optional. */
+  ok(lashup_kv_update_async(node, KEY("k"), ops, NULL, NULL), "update_async without an id");
+  struct update_done done = next_update_done(node);
+  assert_int_equal(done.status, LASHUP_OK);
+  assert_true(done.request_id != 0);
+  /* Nothing was queued for the refused calls. */
+  lashup_event_t* ev = NULL;
+  while (lashup_node_poll(node, &ev, 200) == LASHUP_OK) {
+    assert_int_not_equal(lashup_event_type(ev), LASHUP_EVENT_KV_UPDATE_DONE);
+    lashup_event_destroy(ev);
+  }
+  ok(lashup_node_stop(node), "stop");
+  assert_int_equal(lashup_kv_update_async(node, KEY("k"), ops, NULL, &id), LASHUP_ERR_CLOSED);
+  assert_string_equal(lashup_event_error(NULL), "");
+  assert_int_equal(lashup_event_status(NULL), LASHUP_OK);
+  lashup_kv_ops_destroy(ops);
+  lashup_node_destroy(node);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_field_type_round_trips_through_update_and_get),
@@ -771,6 +940,9 @@ int main(void) {
       cmocka_unit_test(subscriptions_check_their_arguments_and_the_node_state),
       cmocka_unit_test(the_context_of_an_event_value_is_a_compare_and_set_token),
       cmocka_unit_test(the_event_callback_may_write_and_read_the_store),
+      cmocka_unit_test(an_asynchronous_update_completes_through_an_event),
+      cmocka_unit_test(asynchronous_updates_apply_in_order_and_each_completes_once),
+      cmocka_unit_test(an_asynchronous_update_checks_its_arguments_before_queueing),
   };
   return cmocka_run_group_tests(tests, node_env_setup, node_env_teardown);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/common/ids.h"
+#include "core/common/status.h"
 #include "core/common/time.h"
 
 namespace lashup {
@@ -98,8 +99,16 @@ struct KvDumpDone {
   uint64_t keys = 0;
 };
 
+// An asynchronous KV write (requested through the runtime with an id) was
+// applied and persisted, or failed. Queued by the runtime, never the core.
+struct KvUpdateDone {
+  uint64_t request_id = 0;
+  std::string key;
+  Status status;
+};
+
 using Event = std::variant<ProbeAnswered, ProbeTimedOut, MemberUpdated, MemberRemoved, ReachabilityChanged,
                            LinkReportChanged, NeighborChanged, RoutesChanged, HealthCheckResult, McDelivered,
-                           KvChanged, KvDumpDone>;
+                           KvChanged, KvDumpDone, KvUpdateDone>;
 
 }  // namespace lashup
