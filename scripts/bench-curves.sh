@@ -4,9 +4,10 @@
 # the failure-detection latency for its CDF. Writes docs/bench/curves.jsonl
 # (replacing it), then run scripts/gen-benchmarks.py.
 #   scripts/bench-curves.sh [BUILD_DIR]      (default build/default)
-# About 3 minutes on 2 shared cores; no single run takes more than about a
-# minute. The sizes of the issue (1,000 nodes and more) are in
-# bench-control.sh, bench-multicast.sh and bench-kv.sh.
+# About 100 s on 2 shared cores (the longest single run, bootstrap of 512
+# nodes, about 10 s); LASHUP_BENCH_CDF_RUNS sets the runs per CDF (100).
+# The sizes of the issue (1,000 nodes and more) are in bench-control.sh,
+# bench-multicast.sh and bench-kv.sh.
 #
 # lashup-sim prints percentiles per run, not the times of single trials, so
 # the CDF samples come from many runs with one trial each: `--seeds K
