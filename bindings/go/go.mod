@@ -1,0 +1,3 @@
+module github.com/lashup/liblashup/bindings/go
+
+go 1.19
