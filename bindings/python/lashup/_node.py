@@ -234,6 +234,8 @@ class Node:
         return {name: self._core.stat(name) for name in _lashup.stat_names()}
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_core"):
+            return "<lashup.Node (not created)>"
         state = "closed" if self.closed else ("started" if self._started else "new")
         return f"<lashup.Node {self.name!r} {state}>"
 
