@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""The nginx example end to end (ctest: lua_nginx_example, label bindings).
+
+Starts two lashupd nodes (n1, n2) with mutual TLS from lashupd's dev CA,
+then a real nginx with lua-nginx-module (examples/nginx/nginx.conf, on a
+free port, its prefix in a temporary directory, in the foreground) whose
+worker runs the node "web" through the LuaJIT FFI module, and checks over
+HTTP:
+  - GET /members lists n1, n2 and web, all reachable;
+  - a counter written on n1 (stdin command kv-add) reads back from
+    GET /kv/<key> once replicated, and an absent key is a 404;
+  - POST /kv/<key>?field=..&add=.. adds through nginx, and n2 reads the sum;
+  - a bad path is a 400 carrying the library's message;
+  - on a graceful stop (SIGQUIT) the worker leaves: n1 marks web "left".
+
+    nginx_test.py --nginx /usr/sbin/nginx --lashupd build/x/examples/lashupd \
+                  --library build/x/capi/liblashup.so
+
+Every wait polls for its condition with a deadline. Standard library only.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
+
+from cluster import Cluster, free_port  # noqa: E402
+
+WAIT_S = 30
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def wait_for(predicate, what, timeout_s=WAIT_S, interval_s=0.05, alive=None):
+    """Calls predicate() until it returns a true value, which is returned;
+    alive() is checked on each turn to fail at once when a process died."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        if alive is not None:
+            alive()
+        try:
+            result = predicate()
+        except (urllib.error.URLError, ConnectionError, OSError) as e:
+            result, last = None, e
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout_s} s waiting for {what} (last error: {last})")
+        time.sleep(interval_s)
+
+
+def http(method, url):
+    """(status, parsed JSON body)."""
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def nginx_config(port, as_root):
+    """examples/nginx/nginx.conf on `port`, with "user root;" when run as
+    root (the worker must read the node's key, which is mode 0600)."""
+    with open(os.path.join(HERE, "nginx.conf")) as f:
+        text = f.read()
+    text, count = re.subn(r"listen 127\.0\.0\.1:8080;", f"listen 127.0.0.1:{port};", text)
+    assert count == 1, "nginx.conf: listen line not found"
+    if as_root:
+        text = "user root;\n" + text
+    return text
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nginx", default="/usr/sbin/nginx")
+    parser.add_argument("--lashupd", required=True)
+    parser.add_argument("--library", required=True)
+    args = parser.parse_args()
+
+    for signo in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signo, lambda s, _f: sys.exit(128 + s))
+
+    nginx = None
+    with Cluster(args.lashupd) as cluster:
+        try:
+            cluster.make_certificates(["n1", "n2", "web"])
+            n1 = cluster.start("n1", args=["--stdin-commands"])
+            n2 = cluster.start("n2", contacts=[n1], args=["--stdin-commands"])
+
+            # The nginx node: a lashup configuration file, as an operator writes it.
+            prefix = tempfile.mkdtemp(prefix="nginx-", dir=cluster.dir)
+            os.makedirs(os.path.join(prefix, "tmp"))
+            web_port = free_port(exclude={n1.port, n2.port})
+            node_conf = os.path.join(prefix, "node.conf")
+            tls = cluster.tls_dir
+            with open(node_conf, "w") as f:
+                f.write(f"node_name = web\n"
+                        f"listen_address = 127.0.0.1:{web_port}\n"
+                        f"data_dir = {os.path.join(prefix, 'web.data')}\n"
+                        f"contact_nodes = {n1.contact}\n"
+                        f"tls.ca_file = {tls}/ca.pem\n"
+                        f"tls.cert_file = {tls}/web.pem\n"
+                        f"tls.key_file = {tls}/web.key\n")
+            http_port = free_port(exclude={n1.port, n2.port, web_port})
+            conf = os.path.join(prefix, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(nginx_config(http_port, os.geteuid() == 0))
+
+            env = dict(os.environ)
+            env["LUA_PATH"] = f"{REPO}/bindings/lua/?.lua;{HERE}/?.lua;;"
+            env["LASHUP_LIBRARY"] = os.path.abspath(args.library)
+            env["LASHUP_NGINX_NODE_CONF"] = node_conf
+            nginx_err = os.path.join(prefix, "nginx.err")
+            with open(nginx_err, "wb") as err:
+                nginx = subprocess.Popen([args.nginx, "-p", prefix, "-c", conf, "-e", "stderr",
+                                          "-g", "daemon off;"],
+                                         env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                         start_new_session=True)  # its own group: master and worker
+            base = f"http://127.0.0.1:{http_port}"
+
+            def nginx_log():
+                with open(nginx_err, errors="replace") as f:
+                    return f.read()[-3000:]
+
+            def alive():
+                if nginx.poll() is not None:
+                    raise RuntimeError(f"nginx exited with {nginx.returncode}:\n{nginx_log()}")
+                for node in (n1, n2):
+                    if not node.running:
+                        raise RuntimeError(f"{node.name} exited: {node.stderr()[-500:]}")
+
+            # 1. The nginx node sees both lashupd nodes, and they see it.
+            def all_reachable():
+                status, body = http("GET", base + "/members")
+                if status != 200:
+                    return None
+                states = {m["name"]: m["state"] for m in body["members"]}
+                return body if states == {"n1": "reachable", "n2": "reachable", "web": "reachable"} else None
+            started = time.monotonic()
+            members = wait_for(all_reachable, "web, n1 and n2 reachable in GET /members", alive=alive)
+            say(f"GET /members after {time.monotonic() - started:.2f} s: {json.dumps(members)}")
+            assert members["node"] == "web", members
+            by_name = {m["name"]: m for m in members["members"]}
+            assert by_name["web"]["distance"] == 0 and by_name["n1"]["distance"] >= 1, members
+            assert by_name["n1"]["address"] == n1.address, members
+            cluster.wait_for(lambda: n1.find("reachability", node="web", state="reachable"),
+                             WAIT_S, "n1 sees web reachable")
+
+            status, body = http("GET", base + "/status")
+            assert status == 200 and body["node"] == "web", (status, body)
+            assert body["events_drained"] >= 1, body  # the timer drains the queue
+            say(f"GET /status: {json.dumps(body)}")
+
+            # 2. A write on n1 reads back through nginx once replicated.
+            n1.send("kv-add app/config hits 5", "kv-set app/config color blue")
+            cluster.wait_for(lambda: len(n1.find("kv_written", key="app/config")) == 2, WAIT_S,
+                             "n1's two writes")
+
+            def replicated():
+                status, body = http("GET", base + "/kv/app/config")
+                value = body.get("value", {}) if status == 200 else {}
+                ok = value.get("hits", {}).get("counter") == 5 and value.get("color", {}).get("register") == "blue"
+                return body if ok else None
+            body = wait_for(replicated, "app/config from n1 in GET /kv/app/config", alive=alive)
+            assert body == {"key": "app/config", "value": {"hits": {"counter": 5}, "color": {"register": "blue"}}}, body
+            say(f"GET /kv/app/config: {json.dumps(body)}")
+
+            status, body = http("GET", base + "/kv/app/absent")
+            assert status == 404 and body["key"] == "app/absent" and body["error"], (status, body)
+
+            # 3. A counter add through nginx reaches n2.
+            status, body = http("POST", base + "/kv/app/config?field=hits&add=2")
+            assert status == 200, (status, body)
+            assert body["value"]["hits"]["counter"] == 7, body
+            say(f"POST /kv/app/config?field=hits&add=2: {json.dumps(body)}")
+
+            def n2_reads_7():
+                n2.send("kv-get app/config")
+                line = n2.latest("kv_value", key="app/config")
+                return line and line.get("value", {}).get("hits", {}).get("counter") == 7
+            cluster.wait_for(n2_reads_7, WAIT_S, "n2 reads hits = 7", interval_s=0.1)
+
+            # 4. A bad path is refused with the library's message.
+            status, body = http("POST", base + "/kv/app/config?field=a//b&add=1")
+            assert status == 400 and "bad path" in body["error"], (status, body)
+            status, body = http("POST", base + "/kv/app/config?field=hits&add=x")
+            assert status == 400, (status, body)
+
+            # 5. A graceful stop: the worker leaves the cluster before it exits.
+            nginx.send_signal(signal.SIGQUIT)
+            code = nginx.wait(timeout=WAIT_S)
+            assert code == 0, f"nginx exited with {code}:\n{nginx_log()}"
+            cluster.wait_for(lambda: n1.find("reachability", node="web", state="left"), WAIT_S,
+                             "n1 marks web left")
+            log = nginx_log()
+            assert "[error]" not in log and "[alert]" not in log and "[emerg]" not in log, log
+            say("nginx stopped; n1 saw web leave; its log:\n" + log.strip())
+            say("PASS")
+        except BaseException:
+            if nginx is not None:
+                try:
+                    say("nginx log:\n" + nginx_log())
+                except Exception:  # noqa: BLE001 - the log is best effort
+                    pass
+            for node in cluster.nodes.values():
+                say(f"{node.name} stderr: {node.stderr()[-500:]}")
+            raise
+        finally:
+            if nginx is not None:
+                try:
+                    os.killpg(nginx.pid, signal.SIGKILL)  # the master and its worker
+                except ProcessLookupError:
+                    pass
+                nginx.wait()
+
+
+if __name__ == "__main__":
+    main()
