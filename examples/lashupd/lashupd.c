@@ -376,6 +376,23 @@ static void put_payload_field(const unsigned char *data, size_t len) {
   putchar('"');
 }
 
+/* A KV burst (command "kv-burst") counts the completions of its writes
+ * instead of printing them: see drain_events. */
+typedef struct kv_burst {
+  int active;
+  char prefix[256];
+  uint64_t keys;
+  uint64_t started_us;
+  uint64_t end_us;    /* no write is queued after this */
+  uint64_t queued;
+  uint64_t in_flight;
+  uint64_t acked;     /* completed with LASHUP_OK */
+  uint64_t failed;    /* completed with an error */
+  uint64_t again;     /* LASHUP_ERR_AGAIN answers, retried */
+  uint64_t last_ack_us;
+} kv_burst;
+static kv_burst kv_burst_state;
+
 static void print_event(const lashup_event_t *ev) {
   uint64_t mono_us = lashup_event_time_us(ev);
   const char *node = lashup_event_node(ev);
@@ -438,6 +455,15 @@ static void print_event(const lashup_event_t *ev) {
       begin_line(mono_us, "kv_dump_done");
       printf(",\"subscription\":%" PRIu64, lashup_event_subscription(ev));
       break;
+    case LASHUP_EVENT_KV_UPDATE_DONE:
+      begin_line(mono_us, "kv_update_done");
+      printf(",\"request_id\":%" PRIu64, lashup_event_request_id(ev));
+      put_string_field("key", lashup_event_key(ev, NULL));
+      if (lashup_event_status(ev) != LASHUP_OK) {
+        put_string_field("error", lashup_strerror(lashup_event_status(ev)));
+        put_string_field("detail", lashup_event_error(ev));
+      }
+      break;
     default: /* a newer library than this program */
       begin_line(mono_us, "unknown");
       printf(",\"type\":%d", type);
@@ -460,7 +486,23 @@ static int drain_events(lashup_node_t *node) {
   int rc = LASHUP_OK;
   batching_lines = 1;
   for (int taken = 0; taken < kDrainBatchMax && (rc = lashup_node_poll(node, &ev, 0)) == LASHUP_OK; taken++) {
-    print_event(ev);
+    if (kv_burst_state.active && lashup_event_type(ev) == LASHUP_EVENT_KV_UPDATE_DONE) {
+      kv_burst *b = &kv_burst_state;
+      b->in_flight--;
+      if (lashup_event_status(ev) == LASHUP_OK) {
+        b->acked++;
+      } else if (b->failed++ == 0) {
+        /* The first failure is told; the rest are counted. */
+        begin_line(monotonic_now_us(), "command_failed");
+        put_string_field("command", "kv-burst");
+        put_string_field("error", lashup_strerror(lashup_event_status(ev)));
+        put_string_field("detail", lashup_event_error(ev));
+        end_line();
+      }
+      b->last_ack_us = monotonic_now_us();
+    } else {
+      print_event(ev);
+    }
     lashup_event_destroy(ev);
   }
   batching_lines = 0;
@@ -824,15 +866,165 @@ static void command_kv_write(lashup_node_t *node, const char *command, char **ar
     rc = lashup_kv_ops_register_set(ops, args[1], args[2], strlen(args[2]), timestamp);
   }
   lashup_kv_value_t *value = NULL;
+  const uint64_t started_us = monotonic_now_us();
   if (rc == LASHUP_OK) rc = lashup_kv_update(node, args[0], strlen(args[0]), ops, NULL, &value);
   lashup_kv_ops_destroy(ops);
   if (rc != LASHUP_OK) {
     put_error_line(command, rc);
     return;
   }
-  put_kv_line("kv_written", args[0], value);
+  begin_line(monotonic_now_us(), "kv_written");
+  put_string_field("key", args[0]);
+  printf(",\"started_us\":%" PRIu64, started_us);
+  put_kv_value_field(value);
+  end_line();
   lashup_kv_value_destroy(value);
 }
+
+/* "kv-burst PREFIX KEYS SECONDS": for SECONDS, adds 1 to the counter "n" of
+ * the keys PREFIX0 .. PREFIX<KEYS-1> in turn with lashup_kv_update_async, as
+ * fast as the node takes them (at most kKvBurstInFlight pending), then waits
+ * for every completion and prints kv_burst_done. */
+enum { kKvBurstInFlight = 2048 };
+
+static void command_kv_burst(char **args, int arg_count) {
+  kv_burst *b = &kv_burst_state;
+  uint64_t keys = 0, seconds = 0;
+  if (arg_count != 3 || strlen(args[0]) + 24 >= sizeof b->prefix || !parse_u64(args[1], &keys) || keys == 0 ||
+      !parse_u64(args[2], &seconds) || seconds > 3600) {
+    begin_line(monotonic_now_us(), "command_failed");
+    put_string_field("command", "kv-burst");
+    put_string_field("error", "usage: kv-burst PREFIX KEYS SECONDS");
+    end_line();
+    return;
+  }
+  memset(b, 0, sizeof *b);
+  memcpy(b->prefix, args[0], strlen(args[0]) + 1);
+  b->keys = keys;
+  b->started_us = monotonic_now_us();
+  b->end_us = b->started_us + seconds * 1000000u;
+  b->active = 1;
+}
+
+/* Queues what the burst may queue now. Returns the milliseconds until the
+ * next step (0: at once), or -1 once it is done. */
+static int kv_burst_step(lashup_node_t *node) {
+  kv_burst *b = &kv_burst_state;
+  int wait_ms = 0;
+  lashup_kv_ops_t *ops = NULL;
+  if (lashup_kv_ops_new(&ops) != LASHUP_OK || lashup_kv_ops_counter_add(ops, "n", 1) != LASHUP_OK) {
+    fputs("lashupd: out of memory\n", stderr);
+    exit(EXIT_RUNTIME_FAILURE);
+  }
+  char key[300];
+  for (int batch = 0; batch < kBurstBatchMax && b->in_flight < kKvBurstInFlight; batch++) {
+    if (monotonic_now_us() >= b->end_us) break;
+    int n = snprintf(key, sizeof key, "%s%" PRIu64, b->prefix, b->queued % b->keys);
+    int rc = lashup_kv_update_async(node, key, (size_t)n, ops, NULL, NULL);
+    if (rc == LASHUP_ERR_AGAIN) {
+      b->again++;
+      wait_ms = kAgainRetryMs;
+      break;
+    }
+    if (rc != LASHUP_OK) {
+      put_error_line("kv-burst", rc);
+      b->end_us = monotonic_now_us(); /* ends it */
+      break;
+    }
+    b->queued++;
+    b->in_flight++;
+  }
+  lashup_kv_ops_destroy(ops);
+  if (b->in_flight >= kKvBurstInFlight) wait_ms = kAgainRetryMs;
+  if (monotonic_now_us() >= b->end_us) {
+    if (b->in_flight > 0) return kAgainRetryMs; /* completions arrive as events */
+    begin_line(monotonic_now_us(), "kv_burst_done");
+    put_string_field("prefix", b->prefix);
+    printf(",\"keys\":%" PRIu64 ",\"written\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"again\":%" PRIu64
+           ",\"started_us\":%" PRIu64 ",\"last_ack_us\":%" PRIu64,
+           b->keys, b->acked, b->failed, b->again, b->started_us, b->last_ack_us);
+    end_line();
+    b->active = 0;
+    return -1;
+  }
+  return wait_ms;
+}
+
+/* "kv-wait PREFIX TOTAL TIMEOUT_MS": waits until the counters "n" of the keys
+ * starting with PREFIX add up to TOTAL in this node's replica (looking every
+ * kKvWaitPeriodMs), then prints kv_complete; kv_wait_timeout after
+ * TIMEOUT_MS. */
+enum { kKvWaitPeriodMs = 2 };
+static struct {
+  int active;
+  char prefix[256];
+  uint64_t total;
+  uint64_t started_us;
+  uint64_t deadline_us;
+} kv_wait_state;
+
+static void command_kv_wait(char **args, int arg_count) {
+  uint64_t total = 0, timeout_ms = 0;
+  if (arg_count != 3 || strlen(args[0]) >= sizeof kv_wait_state.prefix || !parse_u64(args[1], &total) ||
+      !parse_u64(args[2], &timeout_ms)) {
+    begin_line(monotonic_now_us(), "command_failed");
+    put_string_field("command", "kv-wait");
+    put_string_field("error", "usage: kv-wait PREFIX TOTAL TIMEOUT_MS");
+    end_line();
+    return;
+  }
+  memcpy(kv_wait_state.prefix, args[0], strlen(args[0]) + 1);
+  kv_wait_state.total = total;
+  kv_wait_state.started_us = monotonic_now_us();
+  kv_wait_state.deadline_us = kv_wait_state.started_us + timeout_ms * 1000u;
+  kv_wait_state.active = 1;
+}
+
+/* The sum of the counters "n" of the keys starting with prefix, and how many
+ * keys hold one. */
+static uint64_t kv_counter_sum(lashup_node_t *node, const char *prefix, uint64_t *keys_out) {
+  uint64_t sum = 0, keys = 0;
+  lashup_kv_keys_t *list = NULL;
+  if (lashup_kv_keys(node, prefix, 0, &list) != LASHUP_OK) return 0;
+  for (size_t i = 0; i < lashup_kv_keys_count(list); i++) {
+    size_t len = 0;
+    const void *key = lashup_kv_keys_at(list, i, &len);
+    lashup_kv_value_t *value = NULL;
+    if (lashup_kv_get(node, key, len, &value) != LASHUP_OK) continue;
+    for (size_t f = 0; f < lashup_kv_value_field_count(value); f++) {
+      size_t name_len = 0;
+      const char *name = lashup_kv_value_field_name(value, f, &name_len);
+      if (lashup_kv_value_field_type(value, f) == LASHUP_KV_COUNTER && name_len == 1 && name[0] == 'n') {
+        sum += (uint64_t)lashup_kv_value_counter(value, f);
+        keys++;
+      }
+    }
+    lashup_kv_value_destroy(value);
+  }
+  lashup_kv_keys_destroy(list);
+  if (keys_out != NULL) *keys_out = keys;
+  return sum;
+}
+
+/* Returns the milliseconds until the next look, or -1 once done. */
+static int kv_wait_step(lashup_node_t *node) {
+  uint64_t keys = 0;
+  const uint64_t sum = kv_counter_sum(node, kv_wait_state.prefix, &keys);
+  const uint64_t now = monotonic_now_us();
+  const int complete = sum >= kv_wait_state.total;
+  if (!complete && now < kv_wait_state.deadline_us) return kKvWaitPeriodMs;
+  begin_line(now, complete ? "kv_complete" : "kv_wait_timeout");
+  put_string_field("prefix", kv_wait_state.prefix);
+  printf(",\"total\":%" PRIu64 ",\"sum\":%" PRIu64 ",\"keys\":%" PRIu64 ",\"waited_us\":%" PRIu64,
+         kv_wait_state.total, sum, keys, now - kv_wait_state.started_us);
+  end_line();
+  kv_wait_state.active = 0;
+  return -1;
+}
+
+/* A command that runs over several loop iterations is going on: the next
+ * command waits for its end. */
+static int busy(const commands *c) { return c->burst.active || kv_burst_state.active || kv_wait_state.active; }
 
 static void command_kv_get(lashup_node_t *node, const char *key) {
   lashup_kv_value_t *value = NULL;
@@ -927,6 +1119,10 @@ static void run_command(lashup_node_t *node, commands *c, char *line) {
     command_kv_keys(node, arg_count == 1 ? args[0] : "");
   } else if ((strcmp(command, "kv-subscribe") == 0 || strcmp(command, "kv-unsubscribe") == 0) && arg_count == 1) {
     command_kv_subscription(node, command, args[0]);
+  } else if (strcmp(command, "kv-burst") == 0 && rest == NULL) {
+    command_kv_burst(args, arg_count);
+  } else if (strcmp(command, "kv-wait") == 0 && rest == NULL) {
+    command_kv_wait(args, arg_count);
   } else {
     begin_line(monotonic_now_us(), "command_failed");
     put_string_field("command", command);
@@ -939,7 +1135,7 @@ static void run_command(lashup_node_t *node, commands *c, char *line) {
  * rest waits for its end). */
 static void run_commands(lashup_node_t *node, commands *c) {
   char *newline;
-  while (!c->burst.active && (newline = memchr(c->line, '\n', c->used)) != NULL) {
+  while (!busy(c) && (newline = memchr(c->line, '\n', c->used)) != NULL) {
     size_t length = (size_t)(newline - c->line);
     *newline = '\0';
     if (length > 0 && c->line[length - 1] == '\r') c->line[length - 1] = '\0';
@@ -982,16 +1178,18 @@ static int event_loop(lashup_node_t *node, long status_interval_ms, commands *c)
   uint64_t next_status_us = monotonic_now_us() + interval_us;
   for (;;) {
     int timeout_ms = interval_us > 0 ? poll_timeout_ms(next_status_us) : -1;
-    if (c->burst.active) {
-      int burst_ms = burst_step(node, &c->burst);
-      if (burst_ms < 0) run_commands(node, c); /* those that waited for the burst */
-      if (burst_ms >= 0 && (timeout_ms < 0 || burst_ms < timeout_ms)) timeout_ms = burst_ms;
-      if (c->burst.active && timeout_ms < 0) timeout_ms = 0;
+    if (busy(c)) {
+      int step_ms = c->burst.active    ? burst_step(node, &c->burst)
+                    : kv_burst_state.active ? kv_burst_step(node)
+                                            : kv_wait_step(node);
+      if (step_ms < 0) run_commands(node, c); /* those that waited for it */
+      if (step_ms >= 0 && (timeout_ms < 0 || step_ms < timeout_ms)) timeout_ms = step_ms;
+      if (busy(c) && timeout_ms < 0) timeout_ms = 0;
     }
     /* While a burst runs, stdin waits (a negative fd is ignored by poll). */
     struct pollfd fds[3] = {{.fd = signal_pipe[0], .events = POLLIN},
                             {.fd = lashup_node_event_fd(node), .events = POLLIN},
-                            {.fd = c->burst.active ? -1 : c->fd, .events = POLLIN}};
+                            {.fd = busy(c) ? -1 : c->fd, .events = POLLIN}};
     if (poll(fds, 3, timeout_ms) < 0) {
       if (errno == EINTR) continue;
       perror("lashupd: poll");
@@ -1035,6 +1233,30 @@ static void leave_cluster(lashup_node_t *node) {
   }
 }
 
+/* The node's log messages ("text key=value ..."), as one structured line on
+ * stderr each: UTC time, level, component, msg="text", then the fields. */
+static void on_log(int level, const char *component, const char *message, void *userdata) {
+  (void)userdata;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct tm utc;
+  gmtime_r(&now.tv_sec, &utc);
+  char stamp[32];
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+  /* The text ends where the first key=value field starts. */
+  size_t text_len = strlen(message);
+  for (const char *p = message; (p = strchr(p, ' ')) != NULL; p++) {
+    const char *end = p + 1 + strcspn(p + 1, " ");
+    const char *eq = memchr(p + 1, '=', (size_t)(end - p - 1));
+    if (eq != NULL && eq > p + 1) {
+      text_len = (size_t)(p - message);
+      break;
+    }
+  }
+  fprintf(stderr, "%s.%03ldZ level=%s component=%s msg=\"%.*s\"%s\n", stamp, now.tv_nsec / 1000000L,
+          lashup_log_level_name(level), component, (int)text_len, message, message + text_len);
+}
+
 static int run(const run_options *options) {
   lashup_config_t *cfg = build_config(options);
   lashup_node_t *node = NULL;
@@ -1046,6 +1268,7 @@ static int run(const run_options *options) {
     return EXIT_USAGE;
   }
   install_signal_handlers();
+  lashup_node_set_log_cb(node, on_log, NULL);
   for (size_t i = 0; i < options->topic_count; i++) {
     rc = lashup_mc_subscribe(node, options->topics[i]);
     if (rc != LASHUP_OK) {

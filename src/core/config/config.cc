@@ -127,6 +127,9 @@ constexpr KeyInfo kKeys[] = {
      "Period of anti-entropy with each active neighbour (the original: 60-120 s)."},
     {"kv.subscription_coalesce_ms", K::integer, "10", 0, 60000, "", "ms",
      "Changes of one key within this window are reported to a subscription as one event."},
+    {"kv.delta_batch_ms", K::integer, "2", 0, 1000, "", "ms",
+     "Local writes made within this window after a delta was published are joined per key and "
+     "published together at its end (0: every write publishes its own delta)."},
 
     // Transport and runtime.
     {"transport.frame_bytes_max", K::integer, "4194304", 65536, 268435456, "", "bytes",

@@ -27,6 +27,49 @@ Result<KeyDelta> decode_key_delta(wire::ByteView bytes, const crdt::Limits& limi
   return d;
 }
 
+wire::Bytes encode_batch(std::span<const KeyDelta> deltas) {
+  wire::Writer w;
+  w.u8(kDeltaBatchVersion);
+  w.varint(deltas.size());
+  for (const auto& d : deltas) {
+    w.string(d.key);
+    d.delta.encode_to(w);
+  }
+  return w.take();
+}
+
+Result<std::vector<KeyDelta>> decode_key_deltas(wire::ByteView bytes, const crdt::Limits& limits) {
+  if (!bytes.empty() && bytes[0] == kDeltaVersion) {
+    auto one = decode_key_delta(bytes, limits);
+    if (!one) return one.status();
+    std::vector<KeyDelta> out;
+    out.push_back(std::move(*one));
+    return out;
+  }
+  wire::Reader r(bytes);
+  uint8_t version = 0;
+  if (!r.u8(version)) return r.status();
+  if (version != kDeltaBatchVersion) return Status::unsupported("unknown KV delta version " + std::to_string(version));
+  uint64_t n = 0;
+  std::vector<KeyDelta> out;
+  // Each entry takes at least a key length and a map's bytes.
+  if (r.count(n, kDeltaBatchKeysMax, 3, "deltas")) {
+    out.reserve(static_cast<size_t>(n));
+    for (uint64_t i = 0; i < n && r.ok(); ++i) {
+      KeyDelta d;
+      if (!r.string(d.key, kKeyBytesMax)) break;
+      if (Status s = validate_key(d.key); !s) return s;
+      auto map = crdt::Map::decode_from(r, limits);
+      if (!map) return map.status();
+      d.delta = std::move(*map);
+      out.push_back(std::move(d));
+    }
+  }
+  if (Status s = r.finish(); !s) return s;
+  if (n == 0) return Status::invalid("an empty KV delta batch");
+  return out;
+}
+
 namespace {
 
 bool read_key(wire::Reader& r, std::string& key) {

@@ -17,6 +17,10 @@ namespace lashup::kv {
 
 inline constexpr const char* kDeltaTopic = "lashup/kv";
 inline constexpr uint8_t kDeltaVersion = 1;
+// A batch of deltas (KeyDeltas): the deltas of several keys, each the join of
+// the writes made to its key within one batching window (a delta group).
+inline constexpr uint8_t kDeltaBatchVersion = 2;
+inline constexpr size_t kDeltaBatchKeysMax = 65536;
 
 struct KeyDelta {
   std::string key;
@@ -57,6 +61,8 @@ struct KvStates {
 };
 
 wire::Bytes encode(const KeyDelta& d);
+// version 2, count, then (key, map) pairs.
+wire::Bytes encode_batch(std::span<const KeyDelta> deltas);
 wire::Bytes encode(const KvSummary& m);
 wire::Bytes encode(const KvGroups& m);
 wire::Bytes encode(const KvBuckets& m);
@@ -70,5 +76,8 @@ Result<KvStates> decode_kv_states(wire::Reader& body, const crdt::Limits& limits
 // Rejects another version, a key over kKeyBytesMax, a malformed map, and
 // trailing bytes.
 Result<KeyDelta> decode_key_delta(wire::ByteView bytes, const crdt::Limits& limits = {});
+// Either form: a single delta (version 1) or a batch (version 2), with the
+// same checks for each key.
+Result<std::vector<KeyDelta>> decode_key_deltas(wire::ByteView bytes, const crdt::Limits& limits = {});
 
 }  // namespace lashup::kv

@@ -9,6 +9,9 @@ namespace lashup {
 
 namespace {
 
+// Keys a batching window may hold before its deltas are published early.
+constexpr size_t kKvOutboxKeysMax = 4096;
+
 // The departition sweep: probe every unreachable member about once a
 // minute, but never more than one probe per base_interval / 10 (and at
 // least one per base interval). The original computed the inverse, so more
@@ -59,6 +62,7 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   n.kv.value_bytes_max = count("kv.value_bytes_max");
   n.kv_sync.interval = ms("kv.anti_entropy_interval_ms");
   n.kv_coalesce = ms("kv.subscription_coalesce_ms");
+  n.kv_delta_batch = ms("kv.delta_batch_ms");
   return n;
 }
 
@@ -173,6 +177,8 @@ Actions NodeCore::on_tick(Time now) {
   kv_sync_.tick(now, neighbor_names_, out);
   if (auto at = kv_sync_.next_deadline()) out.wake_no_later_than(*at);
   flush_kv_changes(now, out);
+  if (kv_outbox_at_ && now >= *kv_outbox_at_) flush_kv_outbox(now, out);
+  if (kv_outbox_at_) out.wake_no_later_than(*kv_outbox_at_);
   if (now >= next_departition_at_) departition_probe(now, out);
   if (now >= next_persist_at_) persist_views(now, out);
   if (now >= next_refill_at_) refill_passive(now);
@@ -380,26 +386,81 @@ Actions NodeCore::replicate(Time now, std::string_view key, const crdt::Map& del
   // Durable (per the durability mode) before the delta leaves and before
   // the write is acknowledged: persist actions run first.
   key_changed(now, key, true, out);
-  auto published = multicast_.publish(now, kv::kDeltaTopic, kv::encode(kv::KeyDelta{std::string(key), delta}), out);
-  // Too large for one multicast message: anti-entropy carries it.
-  if (!published) ++stats_.kv_deltas_unsent;
-  if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
+  if (kv_outbox_.empty() && now >= kv_published_at_ + config_.kv_delta_batch) {
+    // The first write after a quiet window leaves at once; the writes that
+    // follow it within the window are joined and leave at its end, so a
+    // burst costs the cluster one message per window, not one per write.
+    kv_published_at_ = now;
+    publish_kv_payload(now, kv::encode(kv::KeyDelta{std::string(key), delta}), 1, out);
+    return out;
+  }
+  auto it = kv_outbox_.find(key);
+  if (it == kv_outbox_.end()) {
+    kv_outbox_.emplace(std::string(key), delta);
+  } else {
+    it->second.join(delta);
+  }
+  if (!kv_outbox_at_) kv_outbox_at_ = std::max(now, kv_published_at_ + config_.kv_delta_batch);
+  if (kv_outbox_.size() >= kKvOutboxKeysMax) {
+    flush_kv_outbox(now, out);
+  } else {
+    out.wake_no_later_than(*kv_outbox_at_);
+  }
   return out;
+}
+
+void NodeCore::publish_kv_payload(Time now, Bytes payload, size_t keys, Actions& out) {
+  // Too large for one multicast message: anti-entropy carries it.
+  if (!multicast_.publish(now, kv::kDeltaTopic, std::move(payload), out)) stats_.kv_deltas_unsent += keys;
+  if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
+}
+
+void NodeCore::flush_kv_outbox(Time now, Actions& out) {
+  kv_outbox_at_.reset();
+  if (kv_outbox_.empty()) return;
+  kv_published_at_ = now;
+  // Batches up to the multicast payload limit: each key's delta is encoded
+  // once to learn its size. One that alone exceeds the limit is left to
+  // anti-entropy (counted unsent).
+  const size_t limit = config_.multicast.max_payload_bytes;
+  std::vector<kv::KeyDelta> batch;
+  size_t batch_bytes = 16;
+  auto flush = [&] {
+    if (batch.empty()) return;
+    const size_t keys = batch.size();
+    publish_kv_payload(now, kv::encode_batch(batch), keys, out);
+    batch.clear();
+    batch_bytes = 16;
+  };
+  for (auto& [key, delta] : kv_outbox_) {
+    const size_t bytes = key.size() + delta.encode().size() + 8;
+    if (bytes + 16 > limit) {
+      ++stats_.kv_deltas_unsent;
+      continue;
+    }
+    if (batch_bytes + bytes > limit) flush();
+    batch.push_back(kv::KeyDelta{key, std::move(delta)});
+    batch_bytes += bytes;
+  }
+  flush();
+  kv_outbox_.clear();
 }
 
 void NodeCore::deliver_internal(Time now, const wire::McData& m, Actions& out) {
   if (m.topic != kv::kDeltaTopic) return;  // a newer node's protocol: not ours to read
-  auto d = kv::decode_key_delta(m.payload, config_.kv.limits);
-  if (!d) {
+  auto deltas = kv::decode_key_deltas(m.payload, config_.kv.limits);
+  if (!deltas) {
     ++stats_.kv_deltas_malformed;
     return;
   }
-  auto joined = kv_.apply(d->key, d->delta);
-  if (!joined) {
-    ++stats_.kv_deltas_refused;
-    return;
+  for (const auto& d : *deltas) {
+    auto joined = kv_.apply(d.key, d.delta);
+    if (!joined) {
+      ++stats_.kv_deltas_refused;
+      continue;
+    }
+    if (joined->state_changed) key_changed(now, d.key, joined->value_changed, out);
   }
-  if (joined->state_changed) key_changed(now, d->key, joined->value_changed, out);
 }
 
 const std::vector<NodeName>& NodeCore::tree_children(const NodeName& origin) {

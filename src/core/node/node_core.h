@@ -32,6 +32,10 @@ struct NodeConfig {
   kv::KvConfig kv;
   kv::KvSyncConfig kv_sync;
   Duration kv_coalesce = 10ms;  // subscription events, per key
+  // Local writes made within this window after a delta was published are
+  // joined per key and published together (kv.delta_batch_ms; 0: each write
+  // publishes its own delta).
+  Duration kv_delta_batch = 2ms;
   Duration departition_probe_interval = 2s;
   Duration idle_connection_timeout = 10s;
 
@@ -134,6 +138,10 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   // changed, tell the subscriptions that cover it (coalesced).
   void key_changed(Time now, std::string_view key, bool value_changed, Actions& out);
   void flush_kv_changes(Time now, Actions& out);
+  // Publishes the joined deltas waiting in kv_outbox_ (as many batch
+  // messages as multicast's payload limit needs).
+  void flush_kv_outbox(Time now, Actions& out);
+  void publish_kv_payload(Time now, Bytes payload, size_t keys, Actions& out);
   KvChanged kv_event(uint64_t subscription, const std::string& key, bool initial) const;
 
   void departition_probe(Time now, Actions& out);
@@ -162,6 +170,11 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   std::map<std::string, Time> kv_pending_;
   std::optional<Time> kv_flush_at_;
   Duration kv_coalesce_{10'000};
+  // Deltas of local writes waiting for the end of the batching window, per
+  // key (each the join of that key's writes), and the window's end.
+  std::map<std::string, crdt::Map, std::less<>> kv_outbox_;
+  std::optional<Time> kv_outbox_at_;
+  Time kv_published_at_{-1'000'000'000};  // the last delta publication
   Status restore_status_;
   NodeStats stats_;
   std::vector<NodeName> neighbor_names_;  // the active view, for multicast

@@ -115,9 +115,24 @@ void fuzz_key_delta(lashup::wire::ByteView input) {
   check(again.is_ok() && again->key == d->key && again->delta == d->delta);
 }
 
+// The same payload read as either form (a single delta or a batch of
+// joined deltas, which is what the receiver does).
+void fuzz_key_deltas(lashup::wire::ByteView input) {
+  auto deltas = lashup::kv::decode_key_deltas(input, fuzz_limits());
+  if (!deltas) return;
+  check(!deltas->empty());
+  const lashup::wire::Bytes canonical = lashup::kv::encode_batch(*deltas);
+  auto again = lashup::kv::decode_key_deltas(canonical);
+  check(again.is_ok() && again->size() == deltas->size());
+  for (size_t i = 0; i < deltas->size(); ++i) {
+    check((*again)[i].key == (*deltas)[i].key && (*again)[i].delta == (*deltas)[i].delta);
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const lashup::wire::ByteView input(data, size);
   fuzz_key_delta(input);
+  fuzz_key_deltas(input);
   // The second byte of every encoding is its type tag.
   const uint8_t tag = size >= 2 ? data[1] : 0;
   switch (tag) {

@@ -226,6 +226,75 @@ TEST(NodeCore, kv_subscriptions_dump_then_report_each_real_change_once_per_windo
   EXPECT_TRUE(test::events<KvChanged>(core.on_tick(Time(300ms))).empty());
 }
 
+// Writes within kv.delta_batch_ms of a published delta are joined per key
+// and leave together at the window's end; the receiver applies the batch.
+TEST(NodeCore, kv_writes_of_a_burst_leave_as_one_batch_of_joined_deltas) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  Result<kv::KvStore::Written> w = Status::internal("unset");
+  std::vector<crdt::FieldOp> add{crdt::FieldOp::increment("n", 1)};
+  const uint64_t published_before = core.multicast().stats().published;
+  // The first write after a quiet window is published at once.
+  Actions first = core.kv_update(Time(10ms), "k/1", add, nullptr, w);
+  ASSERT_TRUE(w.is_ok());
+  EXPECT_EQ(core.multicast().stats().published, published_before + 1);
+  // The next ones wait for the window's end: 100 writes on 3 keys.
+  std::optional<Time> wake;
+  for (int i = 0; i < 100; ++i) {
+    Actions more = core.kv_update(Time(10ms + std::chrono::microseconds(i)), "k/" + std::to_string(i % 3), add,
+                                  nullptr, w);
+    ASSERT_TRUE(w.is_ok());
+    // Each is persisted at once all the same.
+    EXPECT_EQ(actions_of<PersistAction>(more).size(), 1u);
+    if (more.wake_at) wake = *more.wake_at;
+  }
+  EXPECT_EQ(core.multicast().stats().published, published_before + 1);
+  ASSERT_TRUE(wake.has_value());
+  EXPECT_LE(*wake, Time(12ms));
+  core.on_tick(*wake);
+  EXPECT_EQ(core.multicast().stats().published, published_before + 2);
+
+  // The batch as a receiver gets it: three keys whose joined deltas carry
+  // every write.
+  std::vector<kv::KeyDelta> deltas;
+  for (const char* key : {"k/0", "k/1", "k/2"}) deltas.push_back({key, *core.kv().get_state(key)});
+  const Bytes batch = kv::encode_batch(deltas);
+  auto decoded = kv::decode_key_deltas(batch);
+  ASSERT_TRUE(decoded.is_ok());
+  ASSERT_EQ(decoded->size(), 3u);
+  NodeCore receiver(config_for("b", {}), 1, {}, 2);
+  receiver.on_start(Time(0));
+  receiver.on_message(Time(20ms), "a",
+                      wire::encode(wire::McData{"a", 1, 1, kv::kDeltaTopic, 3, false, batch}));
+  int64_t total = 0;
+  for (const char* key : {"k/0", "k/1", "k/2"}) {
+    const crdt::Map* map = receiver.kv().get(key);
+    ASSERT_NE(map, nullptr) << key;
+    total += std::get<int64_t>(map->value().find("n", crdt::FieldType::counter)->value);
+  }
+  EXPECT_EQ(total, 101);
+
+  // Malformed batches are refused whole: empty, trailing bytes, a bad key.
+  EXPECT_FALSE(kv::decode_key_deltas(kv::encode_batch({})).is_ok());
+  Bytes trailing = batch;
+  trailing.push_back(0);
+  EXPECT_FALSE(kv::decode_key_deltas(trailing).is_ok());
+  EXPECT_FALSE(kv::decode_key_deltas(kv::encode_batch(std::vector<kv::KeyDelta>{{"", deltas[0].delta}})).is_ok());
+  EXPECT_FALSE(kv::decode_key_deltas(Bytes{9, 1}).is_ok());
+}
+
+TEST(NodeCore, kv_deltas_are_published_one_by_one_without_a_batch_window) {
+  NodeConfig config = config_for("a", {});
+  config.kv_delta_batch = Duration(0);
+  NodeCore core(config, 1, {}, 1);
+  core.on_start(Time(0));
+  Result<kv::KvStore::Written> w = Status::internal("unset");
+  std::vector<crdt::FieldOp> add{crdt::FieldOp::increment("n", 1)};
+  const uint64_t before = core.multicast().stats().published;
+  for (int i = 0; i < 10; ++i) core.kv_update(Time(10ms), "k", add, nullptr, w);
+  EXPECT_EQ(core.multicast().stats().published, before + 10);
+}
+
 TEST(NodeCore, a_damaged_kv_record_is_reported_not_skipped) {
   NodeCore::PersistedState disk{{"kv/k", Bytes{1, 5, 0xff, 0xff}}};
   NodeCore core(config_for("a", {}), 2, disk, 1);
