@@ -13,15 +13,15 @@
 --  * no Lua code ever runs on the library's loop thread: events are pulled
 --    with node:poll(0) (from a timer in nginx), never pushed by a callback.
 --
--- The library is loaded on first use from, in order: the path given to
--- lashup.load(path), the environment variable LASHUP_LIBRARY, "lashup"
--- (liblashup.so on the loader's path), "liblashup.so.1".
+-- The library is loaded on first use from the path given to
+-- lashup.load(path), else the environment variable LASHUP_LIBRARY, else
+-- "lashup" (liblashup.so on the loader's path) or "liblashup.so.1".
 local ffi = require "ffi"
 require "lashup.cdef"
 
 local C_ptr_type = ffi.typeof
 local ffi_gc, ffi_string, ffi_new, ffi_istype = ffi.gc, ffi.string, ffi.new, ffi.istype
-local tonumber, tostring, type, error, pairs, ipairs, select = tonumber, tostring, type, error, pairs, ipairs, select
+local tonumber, tostring, type, error, pairs, ipairs = tonumber, tostring, type, error, pairs, ipairs
 local concat, sort = table.concat, table.sort
 
 local _M = { _VERSION = "0.1" }
@@ -41,10 +41,11 @@ function _M.load(path)
   else
     local env = os.getenv("LASHUP_LIBRARY")
     if env ~= nil and env ~= "" then
-      candidates[#candidates + 1] = env
+      candidates[1] = env -- only it: no silent fallback to another copy
+    else
+      candidates[1] = "lashup"
+      candidates[2] = "liblashup.so.1"
     end
-    candidates[#candidates + 1] = "lashup"
-    candidates[#candidates + 1] = "liblashup.so.1"
   end
   local errors = {}
   for _, candidate in ipairs(candidates) do

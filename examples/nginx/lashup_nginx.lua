@@ -15,6 +15,8 @@ local log, ERR, WARN, NOTICE, INFO = ngx.log, ngx.ERR, ngx.WARN, ngx.NOTICE, ngx
 local DRAIN_INTERVAL_S = 0.05 -- how often the timer drains the event queue
 local DRAIN_MAX = 1000        -- events taken per tick, so one tick stays short
 local WRITE_TIMEOUT_S = 5     -- how long a POST waits for its write
+local START_RETRY_S = 0.25    -- after a reload, the old worker may still hold the node
+local START_ATTEMPTS_MAX = 240
 
 local _M = {}
 
@@ -117,6 +119,26 @@ end
 
 -- ---- Worker life ----
 
+-- Creates and starts the node: the node, or nil, the reason and whether to
+-- try again. On a reload the old worker holds the node's data dir and port
+-- until it has exited, so a start that fails on them (ERR_STORAGE, ERR_IO)
+-- is retried; a bad configuration is not.
+local function start_node(conf)
+  local loaded, n, err = pcall(lashup.new, nil, conf)
+  if not loaded then
+    return nil, "cannot load liblashup: " .. tostring(n), false
+  end
+  if n == nil then
+    return nil, "cannot create the node: " .. err, false
+  end
+  local ok, start_err, code = n:start()
+  if not ok then
+    n:close()
+    return nil, "cannot start the node: " .. start_err, code == lashup.ERR_STORAGE or code == lashup.ERR_IO
+  end
+  return n
+end
+
 function _M.init_worker()
   local conf = os.getenv("LASHUP_NGINX_NODE_CONF")
   if conf == nil or conf == "" then
@@ -126,25 +148,36 @@ function _M.init_worker()
   end
   -- "{worker}" in the path names one configuration per worker (README.md).
   conf = conf:gsub("{worker}", tostring(ngx.worker.id()))
-  local n, err = lashup.new(nil, conf)
-  if n == nil then
-    node_error = "cannot create the node: " .. err
-    log(ERR, "lashup: ", node_error)
-    return
+  local attempts = 0
+  local function try(premature)
+    if premature then -- the worker exits
+      return
+    end
+    attempts = attempts + 1
+    local n, err, again = start_node(conf)
+    if n == nil then
+      node_error = err
+      if again and attempts < START_ATTEMPTS_MAX then
+        if attempts == 1 then
+          log(WARN, "lashup: ", err, "; trying again every ", START_RETRY_S, " s")
+        end
+        local ok, timer_err = ngx.timer.at(START_RETRY_S, try)
+        if not ok then
+          log(ERR, "lashup: cannot retry the start: ", timer_err)
+        end
+      else
+        log(ERR, "lashup: ", err)
+      end
+      return
+    end
+    node, node_error = n, nil
+    log(NOTICE, "lashup: node ", n:name(), " started at ", n:address(), " (attempt ", attempts, ")")
+    local ok, timer_err = ngx.timer.every(DRAIN_INTERVAL_S, drain)
+    if not ok then
+      log(ERR, "lashup: cannot start the event timer: ", timer_err)
+    end
   end
-  local ok, start_err = n:start()
-  if not ok then
-    node_error = "cannot start the node: " .. start_err
-    log(ERR, "lashup: ", node_error)
-    n:close()
-    return
-  end
-  node = n
-  log(NOTICE, "lashup: node ", n:name(), " started at ", n:address())
-  local timer_ok, timer_err = ngx.timer.every(DRAIN_INTERVAL_S, drain)
-  if not timer_ok then
-    log(ERR, "lashup: cannot start the event timer: ", timer_err)
-  end
+  try(false)
 end
 
 -- On shutdown or reload: leave (peers mark this node "left" rather than
