@@ -136,6 +136,19 @@ test("version_and_strerror_come_from_the_library", function()
   eq(lashup.strerror(lashup.ERR_NOT_FOUND), "not found", "strerror")
 end)
 
+test("a_library_that_cannot_be_loaded_raises_naming_the_path", function()
+  -- in a child interpreter: this one has loaded the library already
+  local interpreter = arg[-1] or "luajit"
+  local command = string.format("LASHUP_LIBRARY=/nonexistent/liblashup.so %s -e "
+    .. "'package.path = %q .. package.path; local ok, err = pcall(require(\"lashup\").version); "
+    .. "io.write(tostring(ok), \" \", tostring(err))' 2>&1", interpreter, here .. "/../?.lua;")
+  local child = assert(io.popen(command))
+  local out = child:read("*a")
+  child:close()
+  truthy(out:find("^false ") and out:find("cannot load liblashup", 1, true)
+    and out:find("/nonexistent/liblashup.so", 1, true), "child output: " .. out)
+end)
+
 test("a_bad_configuration_value_is_returned_with_the_library_message", function()
   local node, err, code = lashup.new({ node_name = "a", ["overlay.active_view_size"] = 500 })
   eq(node, nil, "node")
