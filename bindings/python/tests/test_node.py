@@ -123,7 +123,8 @@ def test_member_events_report_a_node_that_stops(nodes: NodeFactory) -> None:
     while True:
         event = events.get(timeout=10)  # TimeoutError fails the test
         seen.append(event)
-        if event.type is lashup.EventType.REACHABILITY and event.node == "b":
+        # b's joining may be reported as reachable first.
+        if event.type is lashup.EventType.REACHABILITY and event.node == "b" and event.state != 0:
             assert event.state == lashup.MemberState.UNREACHABLE
             break
     assert any(e.type is lashup.EventType.MEMBER_UPDATED and e.node == "b" for e in seen)
