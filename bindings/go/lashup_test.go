@@ -116,6 +116,21 @@ func ctx(t *testing.T) context.Context {
 	return ctx
 }
 
+// receive takes the next value of ch, failing the test after converge.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v, ok := <-ch:
+		if !ok {
+			t.Fatalf("%s: the channel closed", what)
+		}
+		return v
+	case <-time.After(converge):
+		t.Fatalf("%s: nothing arrived", what)
+	}
+	panic("unreachable")
+}
+
 func TestMembersAndRoutesCoverTheCluster(t *testing.T) {
 	members, err := a.Members()
 	if err != nil {
@@ -219,29 +234,32 @@ func TestSubscriptionDeliversAWriteOfAnotherNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	first := <-sub.C
+	first := receive(t, sub.C, "the initial dump")
 	if !first.Initial || first.Key != "go/sub/before" || first.Value == nil {
 		t.Fatalf("first event = %+v, want the initial dump of go/sub/before", first)
 	}
-	if done := <-sub.C; !done.DumpDone {
+	if done := receive(t, sub.C, "the end of the dump"); !done.DumpDone {
 		t.Fatalf("second event = %+v, want DumpDone", done)
 	}
 	if _, err := b.Update(ctx(t), "go/sub/after", RegisterSet("r", []byte("hello"), 5)); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case ev := <-sub.C:
-		r, _ := ev.Value.Register("r")
-		if ev.Initial || ev.Key != "go/sub/after" || string(r) != "hello" {
-			t.Fatalf("change event = %+v (%s)", ev, ev.Value.JSON)
-		}
-	case <-time.After(converge):
-		t.Fatal("no event for b's write")
+	ev := receive(t, sub.C, "the event of b's write")
+	if r, _ := ev.Value.Register("r"); ev.Initial || ev.Key != "go/sub/after" || string(r) != "hello" {
+		t.Fatalf("change event = %+v", ev)
 	}
 	if err := sub.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, open := <-sub.C; open {
+	drained := make(chan struct{})
+	go func() {
+		for range sub.C {
+		}
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-time.After(converge):
 		t.Fatal("the channel stays open after Close")
 	}
 }
@@ -265,13 +283,9 @@ func TestMulticastReachesEverySubscriber(t *testing.T) {
 		t.Fatal("sequence 0")
 	}
 	for i, s := range subs {
-		select {
-		case m := <-s.C:
-			if m.Origin != "b" || m.Sequence != seq || m.Topic != "go-test" || !bytes.Equal(m.Payload, payload) {
-				t.Fatalf("subscriber %d got %+v", i, m)
-			}
-		case <-time.After(converge):
-			t.Fatalf("subscriber %d got nothing", i)
+		m := receive(t, s.C, fmt.Sprintf("subscriber %d", i))
+		if m.Origin != "b" || m.Sequence != seq || m.Topic != "go-test" || !bytes.Equal(m.Payload, payload) {
+			t.Fatalf("subscriber %d got %+v", i, m)
 		}
 	}
 }
@@ -315,19 +329,14 @@ func TestUpdateAsyncReportsTheOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(converge):
-		t.Fatal("no completion")
+	if err := receive(t, done, "the completion"); err != nil {
+		t.Fatal(err)
 	}
 	done, err = a.UpdateAsync(ctx(t), "go/async", nil, SetRemove("absent", []byte("x")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; !errors.Is(err, ErrNotFound) {
+	if err := receive(t, done, "the failed completion"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("async removal of an absent element: %v, want ErrNotFound", err)
 	}
 }
@@ -398,7 +407,7 @@ func TestCloseWakesWaitersAndLaterCallsFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := <-kv.C; !ev.DumpDone {
+	if ev := receive(t, kv.C, "the empty dump"); !ev.DumpDone {
 		t.Fatalf("empty dump: %+v", ev)
 	}
 	var wg sync.WaitGroup
@@ -436,7 +445,7 @@ func TestCloseWakesWaitersAndLaterCallsFail(t *testing.T) {
 	case <-time.After(converge):
 		t.Fatal("goroutines still wait after Close")
 	}
-	if err := <-writerErr; !errors.Is(err, ErrClosed) {
+	if err := receive(t, writerErr, "the writer's error"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("the writer ended with %v, want ErrClosed", err)
 	}
 	if err := d.Close(); err != nil {
