@@ -125,9 +125,9 @@ def test_waiting_thread_releases_the_gil(nodes: NodeFactory) -> None:
 
     baseline = count_while(lambda: time.sleep(0.5))  # time.sleep releases the GIL
     during_poll = count_while(wait_for_event)
-    # Holding the GIL in lashup_node_poll would leave the counter a few
-    # switch intervals per 100 ms poll slice, about 5% of the baseline.
-    assert during_poll > 0.25 * baseline, (during_poll, baseline)
+    # Measured: about 1.0 of the baseline; with the GIL held in
+    # lashup_node_poll, about 0.1 (the counter runs only between poll slices).
+    assert during_poll > 0.4 * baseline, (during_poll, baseline)
 
 
 def test_subscription_gc_and_node_gc_free_without_close(nodes: NodeFactory) -> None:
