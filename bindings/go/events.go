@@ -92,9 +92,18 @@ func (n *Node) dispatch(ev clashup.Struct_SS_lashup_event) {
 			}
 			ch <- err
 		}
+	case int(MemberUpdated), int(MemberRemoved), int(Reachability), int(LinkReport), int(Neighbor):
+		n.routes.Lock()
+		subs := append([]*MemberSubscription(nil), n.memberSubs...)
+		n.routes.Unlock()
+		if len(subs) == 0 {
+			return
+		}
+		e := memberEventOf(ev, MemberEventType(clashup.Lashup_event_type(ev)))
+		for _, s := range subs {
+			s.sink.send(e, n.closing)
+		}
 	}
-	// Membership events (MEMBER_UPDATED, REACHABILITY, ...) are not
-	// delivered: Members, Reachable and RouteTree read the current view.
 }
 
 // closeRoutes closes every subscription channel and wakes every waiter; the
@@ -104,6 +113,8 @@ func (n *Node) closeRoutes() {
 	kv := n.kvSubs
 	topics := n.topics
 	updates := n.updates
+	members := n.memberSubs
+	n.memberSubs = nil
 	n.kvSubs = map[uint64]*KVSubscription{}
 	n.topics = map[string][]*TopicSubscription{}
 	n.updates = map[uint64]chan error{}
@@ -113,6 +124,9 @@ func (n *Node) closeRoutes() {
 		ch <- closedError("lashup_kv_update_async")
 	}
 	for _, s := range kv {
+		s.sink.close()
+	}
+	for _, s := range members {
 		s.sink.close()
 	}
 	for _, subs := range topics {

@@ -477,3 +477,46 @@ func TestCloseOfANodeNeverStarted(t *testing.T) {
 		t.Fatalf("Start after Close: %v", err)
 	}
 }
+
+func TestMemberEventsReportAJoinAndAFailure(t *testing.T) {
+	sub, err := a.SubscribeMembers(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	contact, err := a.Contact()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := startNode("e", t.TempDir(), contact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			e.Close()
+		}
+	}()
+	// waitFor reads events until one about e matches.
+	waitFor := func(what string, match func(MemberEvent) bool) {
+		t.Helper()
+		deadline := time.After(converge)
+		for {
+			select {
+			case ev := <-sub.C:
+				if ev.Node == "e" && match(ev) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no event: %s", what)
+			}
+		}
+	}
+	waitFor("e reachable", func(ev MemberEvent) bool { return ev.Type == Reachability && ev.State == Reachable })
+	closed = true
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("e unreachable", func(ev MemberEvent) bool { return ev.Type == Reachability && ev.State == Unreachable })
+}

@@ -52,11 +52,12 @@ type Node struct {
 	// carry (subscription, health check, async update) holds it across the
 	// C call, so the event goroutine cannot look up the id before it is
 	// registered.
-	routes  sync.Mutex
-	kvSubs  map[uint64]*KVSubscription
-	topics  map[string][]*TopicSubscription
-	health  map[uint64]chan HealthResult
-	updates map[uint64]chan error
+	routes     sync.Mutex
+	kvSubs     map[uint64]*KVSubscription
+	topics     map[string][]*TopicSubscription
+	memberSubs []*MemberSubscription
+	health     map[uint64]chan HealthResult
+	updates    map[uint64]chan error
 }
 
 // NewNode creates a node from cfg (keys set in sorted order; the first bad
