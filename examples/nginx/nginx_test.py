@@ -27,6 +27,7 @@ Every wait polls for its condition with a deadline. Standard library only.
 """
 
 import argparse
+import ctypes
 import json
 import os
 import re
@@ -99,6 +100,14 @@ def nginx_config(port, workers, as_root):
     return text
 
 
+def stop_with_parent():
+    """In the nginx master before exec: SIGTERM (nginx's fast shutdown, which
+    also stops the workers) when this test process dies, even by SIGKILL
+    (a ctest timeout), so that no nginx and no node outlive the test."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Nginx:
     """nginx in the foreground with examples/nginx/nginx.conf, its prefix in
     the cluster's directory; node names `names` (one per worker: with one
@@ -138,7 +147,8 @@ class Nginx:
             self.process = subprocess.Popen(
                 [args.nginx, "-p", self.prefix, "-c", conf, "-e", "stderr", "-g", "daemon off;"],
                 env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                start_new_session=True)  # its own process group: the master and its workers
+                start_new_session=True,  # its own process group: the master and its workers
+                preexec_fn=stop_with_parent)
         self.cluster = cluster
 
     def log(self):
