@@ -975,17 +975,14 @@ end
 -- ---- Helpers ----
 
 local CLOCK_REALTIME = 0
-local have_clock, timespec = pcall(ffi_new, "struct lashup_lua_timespec")
+local timespec = ffi_new("struct lashup_lua_timespec")
 
 -- Microseconds of the wall clock (register timestamps).
 function _M.now_us()
-  if have_clock then
-    local ok, rc = pcall(ffi.C.clock_gettime, CLOCK_REALTIME, timespec)
-    if ok and rc == 0 then
-      return tonumber(timespec.tv_sec) * 1000000 + math.floor(tonumber(timespec.tv_nsec) / 1000)
-    end
+  if ffi.C.lashup_lua_clock_gettime(CLOCK_REALTIME, timespec) ~= 0 then
+    return os.time() * 1000000
   end
-  return os.time() * 1000000
+  return tonumber(timespec.tv_sec) * 1000000 + math.floor(tonumber(timespec.tv_nsec) / 1000)
 end
 
 _M.Node = Node

@@ -134,12 +134,11 @@ size_t lashup_node_stat_count(void);
 const char *lashup_node_stat_name(size_t index);
 ]]
 
--- The wall clock for register timestamps. Another module may have declared
--- clock_gettime already (with its own struct): then that declaration is
--- kept and lashup.lua falls back to os.time().
-pcall(ffi.cdef, [[
+-- The wall clock for register timestamps, under a name of our own (an asm
+-- label) so that another module's declaration of clock_gettime cannot clash.
+ffi.cdef [[
 struct lashup_lua_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clock_id, struct lashup_lua_timespec *tp);
-]])
+int lashup_lua_clock_gettime(int clock_id, struct lashup_lua_timespec *tp) __asm__("clock_gettime");
+]]
 
 return true

@@ -256,6 +256,16 @@ test("kv_update_returns_the_value_as_a_table", function()
   truthy(json:find('"hits":{"counter":2}', 1, true), "json " .. json)
 end)
 
+test("a_register_written_without_timestamp_takes_the_wall_clock_in_microseconds", function()
+  local node = started("clock")
+  local before = os.time()
+  local value = assert(node:kv_update("k", { { "register_set", "r", "v" } }))
+  local ts = value.r.register_timestamp
+  truthy(ts >= (before - 1) * 1e6 and ts <= (os.time() + 1) * 1e6, "timestamp " .. ts .. " near " .. before)
+  local later = assert(node:kv_update("k", { { "register_set", "r", "w" } }))
+  eq(later.r.register, "w", "a later write wins")
+end)
+
 test("a_field_name_and_bytes_keep_nul_and_binary", function()
   local node = started("binary")
   local key = "bin\0key"
