@@ -36,7 +36,7 @@ def config_value(key: str, value: Any) -> str:
     if isinstance(value, (str, int)):
         return str(value)
     if isinstance(value, os.PathLike):
-        return os.fspath(value)
+        return str(os.fspath(value))
     if isinstance(value, Iterable):
         items = list(value)
         if all(isinstance(item, str) for item in items):

@@ -148,7 +148,11 @@ class Value(Mapping[str, Any]):
     def map(self, name: str) -> Value | None:
         """The nested map; None when absent."""
         field = self.field(name, FieldType.MAP)
-        return None if field is None else field.value  # type: ignore[no-any-return]
+        if field is None:
+            return None
+        nested = field.value
+        assert isinstance(nested, Value)
+        return nested
 
 
 def _fields_from_raw(raw: list[Any]) -> tuple[Field, ...]:
