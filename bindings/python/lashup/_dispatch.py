@@ -61,7 +61,7 @@ class Dispatcher:
         self.kv_subscriptions: dict[int, Any] = {}
         self.mc_subscriptions: dict[str, list[Any]] = {}
         self.member_subscriptions: list[Any] = []
-        self.results: collections.OrderedDict[int, dict[str, Any]] = collections.OrderedDict()
+        self.results: collections.OrderedDict[tuple[int, int], dict[str, Any]] = collections.OrderedDict()
 
     # ---- routing (self.lock held) ----
 
@@ -83,7 +83,9 @@ class Dispatcher:
                 for sub in subs:
                     sub._push(message)
         elif kind in (EventType.HEALTH_CHECK, EventType.KV_UPDATE_DONE):
-            self.results[raw["request_id"]] = raw
+            # Health checks and asynchronous updates number their requests
+            # separately.
+            self.results[(kind, raw["request_id"])] = raw
             while len(self.results) > _RESULTS_MAX:
                 self.results.popitem(last=False)
         elif kind in _MEMBER_EVENTS and self.member_subscriptions:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Union
 from . import _lashup
 from ._dispatch import Dispatcher, Subscription
 from ._errors import Closed, InvalidArgument, Timeout, error_for_code
-from ._events import KVEvent
+from ._events import EventType, KVEvent
 from ._values import FieldType, Key, Value, decode_key, encode_data, encode_key
 
 if TYPE_CHECKING:
@@ -126,9 +126,9 @@ class Update:
         with dispatcher.lock:
             # Registered before the completion can be routed.
             request_id = node._core.kv_update_async(self._key, self._ops, self._expected)
-        await dispatcher.wait_async(lambda: request_id in dispatcher.results, None)
+        await dispatcher.wait_async(lambda: (EventType.KV_UPDATE_DONE, request_id) in dispatcher.results, None)
         with dispatcher.lock:
-            done = dispatcher.results.pop(request_id, None)
+            done = dispatcher.results.pop((EventType.KV_UPDATE_DONE, request_id), None)
         if done is None:
             raise Closed("the node closed before the write completed")
         if done["status"] != 0:

@@ -11,7 +11,7 @@ from typing import Any, Union
 from . import _lashup
 from ._dispatch import Dispatcher, Subscription
 from ._errors import Closed, InvalidArgument, Timeout
-from ._events import HealthCheck, Member, MemberEvent, MemberState, RouteEntry
+from ._events import EventType, HealthCheck, Member, MemberEvent, MemberState, RouteEntry
 from ._kv import KV
 from ._multicast import Multicast
 
@@ -186,19 +186,19 @@ class Node:
         came within timeout seconds)."""
         request_id = self._core.health_check(name)
         dispatcher = self._dispatcher
-        dispatcher.wait(lambda: request_id in dispatcher.results, timeout)
+        dispatcher.wait(lambda: (EventType.HEALTH_CHECK, request_id) in dispatcher.results, timeout)
         return self._health_result(name, request_id)
 
     async def health_check_async(self, name: str, timeout: float | None = 10.0) -> HealthCheck:
         """health_check() for asyncio."""
         request_id = self._core.health_check(name)
         dispatcher = self._dispatcher
-        await dispatcher.wait_async(lambda: request_id in dispatcher.results, timeout)
+        await dispatcher.wait_async(lambda: (EventType.HEALTH_CHECK, request_id) in dispatcher.results, timeout)
         return self._health_result(name, request_id)
 
     def _health_result(self, name: str, request_id: int) -> HealthCheck:
         with self._dispatcher.lock:
-            raw = self._dispatcher.results.pop(request_id, None)
+            raw = self._dispatcher.results.pop((EventType.HEALTH_CHECK, request_id), None)
         if raw is None:
             if self._dispatcher.closed:
                 raise Closed("the node is closed")

@@ -3,6 +3,7 @@ thread waits for events."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -123,17 +124,28 @@ def test_waiting_thread_releases_the_gil(nodes: NodeFactory) -> None:
         with pytest.raises(TimeoutError):
             sub.get(timeout=0.5)
 
-    baseline = count_while(lambda: time.sleep(0.5))  # time.sleep releases the GIL
-    during_poll = count_while(wait_for_event)
     # Measured: about 1.0 of the baseline; with the GIL held in
-    # lashup_node_poll, about 0.1 (the counter runs only between poll slices).
-    assert during_poll > 0.4 * baseline, (during_poll, baseline)
+    # lashup_node_poll, about 0.1 (the counter runs only between poll
+    # slices). Three tries, for a machine busy with other work.
+    ratios = []
+    for _ in range(3):
+        baseline = count_while(lambda: time.sleep(0.5))  # time.sleep releases the GIL
+        during_poll = count_while(wait_for_event)
+        ratios.append(during_poll / max(baseline, 1))
+        if ratios[-1] > 0.4:
+            return
+    pytest.fail(f"a thread waiting for events held the GIL: counter ratios {ratios}")
 
 
-def test_subscription_gc_and_node_gc_free_without_close(nodes: NodeFactory) -> None:
-    node = lashup.Node(
-        node_name="tmp", data_dir=str(nodes.root / "tmp"), listen_address="127.0.0.1:0", tls=False
-    )
+def test_node_dropped_without_close_is_freed_by_the_garbage_collector(tmp_path) -> None:
+    settings = dict(node_name="a", data_dir=str(tmp_path), listen_address="127.0.0.1:0", tls=False)
+    node = lashup.Node(**settings)
     node.start()
-    node.mc.subscribe("t")
-    del node  # the library node is stopped and freed by the garbage collector
+    node.mc.subscribe("t")  # a subscription refers back to the node
+    with pytest.raises(lashup.StorageError, match="in use"):
+        lashup.Node(**settings).start()  # one node per data dir
+    del node
+    gc.collect()
+    again = lashup.Node(**settings)
+    again.start()  # the first node's store was closed
+    again.close()
