@@ -31,6 +31,9 @@
  *     node's loop thread, where neither a lua_State nor Go code may run.
  *     Events are pulled with lashup_node_poll (or lashup_node_event_fd)
  *     instead, which is the intended way for bindings.
+ *   - lashup_node_set_log_cb and lashup_log_cb, for the same reason: the
+ *     log callback runs on the loop thread. Without it the library writes
+ *     errors to stderr.
  *   - Go only: the byte accessors (lashup_event_payload, lashup_event_key,
  *     lashup_members_metadata, lashup_kv_value_field_name,
  *     lashup_kv_value_register, lashup_kv_value_set_element,
@@ -56,6 +59,8 @@
 
 %ignore lashup_node_set_event_cb;
 %ignore lashup_event_cb;
+%ignore lashup_node_set_log_cb;
+%ignore lashup_log_cb;
 
 /* ---- Byte buffers in: (const void *, size_t) ----------------------------- */
 
