@@ -40,6 +40,11 @@ TEST(KvScenarios, every_write_reaches_every_nodes_subscription) {
   EXPECT_TRUE(outcome.ok) << outcome.failure << "\n" << outcome.figures.str();
 }
 
+TEST(KvScenarios, tombstones_are_collected_once_every_member_holds_them_and_nothing_comes_back) {
+  const auto outcome = run("kv-tombstones", 40, 8, {{"keys", "200"}});
+  EXPECT_TRUE(outcome.ok) << outcome.failure << "\n" << outcome.figures.str();
+}
+
 TEST(KvScenarios, chaos_of_partitions_crashes_and_cut_links_ends_identical_with_nothing_lost) {
   for (uint64_t seed : {5, 6}) {
     const auto outcome = run("kv-chaos", 40, seed, {{"keys", "300"}, {"write_s", "15"}, {"chaos", "8"}});

@@ -130,6 +130,11 @@ constexpr KeyInfo kKeys[] = {
     {"kv.delta_batch_ms", K::integer, "2", 0, 1000, "", "ms",
      "Local writes made within this window after a delta was published are joined per key and "
      "published together at its end (0: every write publishes its own delta)."},
+    {"kv.tombstone_grace_ms", K::integer, "60000", 0, 604800000, "", "ms",
+     "How long a deleted key keeps its tombstone before this node reports it for collection; longer "
+     "than any message may stay in flight (multicast.history_ms)."},
+    {"kv.tombstone_report_ms", K::integer, "10000", 100, 3600000, "", "ms",
+     "Period of the tombstone reports; a tombstone every member reports identically is collected."},
 
     // Transport and runtime.
     {"transport.frame_bytes_max", K::integer, "4194304", 65536, 268435456, "", "bytes",

@@ -4,6 +4,7 @@
 // states), so one join serves states, deltas and delta groups.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/common/status.h"
@@ -37,6 +38,25 @@ class Causal {
  public:
   const CausalContext& context() const { return context_; }
   const Store& store() const { return store_; }
+  // Records dots 1..through of `replica` as seen, in the context alone (no
+  // store entry): the replica's next dot is above them. Used for a key
+  // re-created after its tombstone was collected, so that its new dots
+  // never reuse the old ones.
+  void cover(const ReplicaId& replica, uint64_t through) {
+    if (through == 0) return;
+    const ReplicaIndex index = context_.intern(replica);
+    // The runs are sorted and disjoint: those touching [1, through] are a
+    // prefix, merged into one run.
+    DotRanges merged{{1, through}};
+    for (const auto& run : context_.ranges(index)) {
+      if (run.first <= merged.front().last + 1) {
+        merged.front().last = std::max(merged.front().last, run.last);
+      } else {
+        merged.push_back(run);
+      }
+    }
+    context_.set_ranges(index, std::move(merged));
+  }
   // The least element: nothing seen. Deltas of no-op mutations are bottom.
   bool is_bottom() const { return context_.empty(); }
 

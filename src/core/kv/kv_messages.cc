@@ -27,6 +27,40 @@ Result<KeyDelta> decode_key_delta(wire::ByteView bytes, const crdt::Limits& limi
   return d;
 }
 
+wire::Bytes encode(const TombstoneReport& r) {
+  wire::Writer w;
+  w.u8(kTombstoneReportVersion);
+  w.varint(r.tombstones.size());
+  for (const auto& [hash, digest] : r.tombstones) {
+    w.fixed64(hash);
+    w.fixed64(digest);
+  }
+  return w.take();
+}
+
+Result<TombstoneReport> decode_tombstone_report(wire::ByteView bytes) {
+  wire::Reader r(bytes);
+  uint8_t version = 0;
+  if (!r.u8(version)) return r.status();
+  if (version != kTombstoneReportVersion) {
+    return Status::unsupported("unknown tombstone report version " + std::to_string(version));
+  }
+  TombstoneReport report;
+  uint64_t n = 0;
+  if (r.count(n, kTombstoneReportMax, 16, "tombstones")) {
+    report.tombstones.resize(static_cast<size_t>(n));
+    for (auto& [hash, digest] : report.tombstones) {
+      if (!r.fixed64(hash) || !r.fixed64(digest)) break;
+    }
+  }
+  if (Status s = r.finish(); !s) return s;
+  return report;
+}
+
+uint64_t key_hash(std::string_view key) {
+  return crdt::fnv1a64(wire::ByteView(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+}
+
 wire::Bytes encode_batch(std::span<const KeyDelta> deltas) {
   wire::Writer w;
   w.u8(kDeltaBatchVersion);

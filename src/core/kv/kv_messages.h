@@ -16,6 +16,18 @@
 namespace lashup::kv {
 
 inline constexpr const char* kDeltaTopic = "lashup/kv";
+// Tombstone reports (NodeCore, docs/KV.md Tombstones): which tombstones a node
+// holds, as (key hash, key digest) pairs, on this multicast topic.
+inline constexpr const char* kTombstoneTopic = "lashup/kv-tombstones";
+inline constexpr uint8_t kTombstoneReportVersion = 1;
+inline constexpr size_t kTombstoneReportMax = 1024;
+struct TombstoneReport {
+  std::vector<std::pair<uint64_t, uint64_t>> tombstones;  // (key_hash, key digest)
+};
+wire::Bytes encode(const TombstoneReport& r);
+Result<TombstoneReport> decode_tombstone_report(wire::ByteView bytes);
+// The hash that names a key in a report.
+uint64_t key_hash(std::string_view key);
 inline constexpr uint8_t kDeltaVersion = 1;
 // A batch of deltas (KeyDeltas): the deltas of several keys, each the join of
 // the writes made to its key within one batching window (a delta group).

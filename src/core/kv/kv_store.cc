@@ -124,7 +124,12 @@ Result<KvStore::Written> KvStore::update(std::string_view key, std::span<const c
     return Status::too_large("the value of \"" + std::string(key) + "\" would exceed kv.value_bytes_max (" +
                              std::to_string(config_.value_bytes_max) + " bytes)");
   }
-  if (!existed) it = entries_.emplace(std::string(key), Entry{}).first;
+  if (!existed) {
+    it = entries_.emplace(std::string(key), Entry{}).first;
+    // A key (maybe) collected before: its new dots start above every dot
+    // this replica ever made for a collected key.
+    it->second.map.cover(self_, own_floor_);
+  }
   Entry& entry = it->second;
   const bool was_live = !entry.map.empty();
   Result<crdt::Map> delta = expected == nullptr ? entry.map.apply(self_, ops, config_.limits)
@@ -133,6 +138,9 @@ Result<KvStore::Written> KvStore::update(std::string_view key, std::span<const c
     if (!existed) entries_.erase(it);
     return delta.status();
   }
+  // The covered dots travel with the first delta, so every replica's state
+  // of the key holds them (equal states, equal digests).
+  if (!existed) delta->cover(self_, own_floor_);
   return finish_write(it->first, entry, was_live, std::move(delta));
 }
 
@@ -174,15 +182,28 @@ Result<crdt::JoinOutcome> KvStore::apply(std::string_view key, const crdt::Map& 
     }
   }
   auto it = entries_.find(key);
-  if (it == entries_.end()) it = entries_.emplace(std::string(key), Entry{}).first;
+  const bool existed = it != entries_.end();
+  if (!existed) it = entries_.emplace(std::string(key), Entry{}).first;
   Entry& entry = it->second;
   const bool was_live = !entry.map.empty();
   const crdt::JoinOutcome outcome = entry.map.join(delta);
   if (outcome.state_changed) {
-    ++stats_.deltas_applied;
     rehash(it->first, entry);
+    // The tombstone collected here, coming back from a node that has not
+    // collected it yet: nothing new, dropped again.
+    if (auto collected = collected_.find(key);
+        !existed && collected != collected_.end() && collected->second == entry.digest) {
+      ++stats_.deltas_redundant;
+      erase(it);
+      return crdt::JoinOutcome{};
+    }
+    ++stats_.deltas_applied;
   } else {
     ++stats_.deltas_redundant;
+    if (!existed && entry.digest == 0) {
+      entries_.erase(it);  // nothing to keep
+      return outcome;
+    }
   }
   const bool live = !entry.map.empty();
   if (live != was_live) live ? ++live_keys_ : --live_keys_;
@@ -201,6 +222,47 @@ Status KvStore::load(std::string_view key, wire::ByteView state) {
   const bool live = !entry.map.empty();
   if (live != was_live) live ? ++live_keys_ : --live_keys_;
   return Status::ok();
+}
+
+std::vector<std::string> KvStore::tombstones() const {
+  std::vector<std::string> out;
+  for (const auto& [key, entry] : entries_) {
+    if (entry.map.empty()) out.push_back(key);
+  }
+  return out;
+}
+
+bool KvStore::collect(std::string_view key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || !it->second.map.empty()) return false;
+  const crdt::CausalContext& context = it->second.map.context();
+  if (const crdt::ReplicaIndex own = context.find(self_); own != crdt::kNoReplica) {
+    own_floor_ = std::max(own_floor_, context.max_counter(own));
+  }
+  collected_[it->first] = it->second.digest;
+  ++stats_.tombstones_collected;
+  erase(it);
+  return true;
+}
+
+void KvStore::erase(std::map<std::string, Entry, std::less<>>::iterator it) {
+  Entry& entry = it->second;
+  if (entry.digest != 0) {
+    const size_t bucket = bucket_of(it->first);
+    buckets_[bucket] ^= entry.digest;
+    digest_ ^= entry.digest;
+    auto& members = bucket_members_[bucket];
+    for (auto& member : members) {
+      if (member == &it->first) {
+        member = members.back();
+        members.pop_back();
+        break;
+      }
+    }
+  }
+  if (last_state_key_ == &it->first) last_state_key_ = nullptr;
+  if (!entry.map.empty()) --live_keys_;
+  entries_.erase(it);
 }
 
 wire::Bytes KvStore::take_state(std::string_view key) {

@@ -42,6 +42,7 @@ struct KvConfig {
 };
 
 struct KvStats {
+  uint64_t tombstones_collected = 0;
   uint64_t local_updates = 0;
   uint64_t deltas_applied = 0;      // joined and changed the state
   uint64_t deltas_redundant = 0;    // joined, changed nothing
@@ -109,6 +110,19 @@ class KvStore {
   Result<crdt::JoinOutcome> apply_state(std::string_view key, const crdt::Map& state) { return apply(key, state); }
   const crdt::Map* get_state(std::string_view key) const;
 
+  // Tombstones: keys whose map is empty (deleted) but whose context is kept.
+  // NodeCore decides when every member holds the same tombstone
+  // (docs/KV.md, Tombstones); collect then forgets the key entirely. An
+  // identical tombstone arriving later (anti-entropy with a node that has
+  // not collected yet) is dropped again until forget_collected. A key
+  // written here after its collection covers this node's old dots of it in
+  // its context, so no dot is reused.
+  std::vector<std::string> tombstones() const;
+  size_t tombstone_count() const { return entries_.size() - live_keys_; }
+  // False (nothing done) unless `key` is a tombstone.
+  bool collect(std::string_view key);
+  void forget_collected(std::string_view key) { collected_.erase(std::string(key)); }
+
   const ReplicaId& self() const { return self_; }
   const crdt::Limits& limits() const { return config_.limits; }
   const KvStats& stats() const { return stats_; }
@@ -126,15 +140,21 @@ class KvStore {
   // `key`: the entry's own key (its address is kept in bucket_members_).
   Result<Written> finish_write(const std::string& key, Entry& entry, bool was_live, Result<crdt::Map> delta);
   static size_t ops_bytes(std::span<const crdt::FieldOp> ops);
+  // Forgets an entry: its digest leaves its bucket and the store digest.
+  void erase(std::map<std::string, Entry, std::less<>>::iterator it);
 
   KvConfig config_;
   ReplicaId self_;
   std::map<std::string, Entry, std::less<>> entries_;
   size_t live_keys_ = 0;
   std::vector<uint64_t> buckets_ = std::vector<uint64_t>(kBuckets, 0);
-  // The keys of each bucket (entries are never erased; map nodes never move).
+  // The keys of each bucket (map nodes never move; erase removes them).
   std::vector<std::vector<const std::string*>> bucket_members_ = std::vector<std::vector<const std::string*>>(kBuckets);
   uint64_t digest_ = 0;
+  // Collected tombstones: key -> digest of the state collected.
+  std::map<std::string, uint64_t, std::less<>> collected_;
+  // The highest counter of this replica in any collected key's context.
+  uint64_t own_floor_ = 0;
   wire::Bytes last_state_;                   // the encoding of the last change...
   const std::string* last_state_key_ = nullptr;  // ...of this key (entries never move)
   KvStats stats_;

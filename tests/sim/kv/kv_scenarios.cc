@@ -302,6 +302,159 @@ ScenarioOutcome run_kv_latency(const ScenarioOptions& options) {
   return outcome;
 }
 
+// Tombstones: keys are written, then deleted (a few rewritten concurrently
+// with their delete); one node is down meanwhile, which must hold off every
+// collection; once it is back, every node collects every tombstone. Then
+// half of the keys are written again: every replica reads only the new
+// writes (nothing deleted comes back, no dot is reused).
+ScenarioOutcome run_kv_tombstones(const ScenarioOptions& options) {
+  WallClock wall;
+  ScenarioOutcome outcome;
+  outcome.figures = begin_figures("kv-tombstones", options);
+  auto keys = options.int_param("keys", 200);
+  auto grace_s = options.int_param("grace_s", 5);
+  auto report_ms = options.int_param("report_ms", 1000);
+  auto settle_s = options.int_param("settle_s", 10);
+  for (auto* p : {&keys, &grace_s, &report_ms, &settle_s}) {
+    if (!*p) return {false, p->status().message(), outcome.figures};
+  }
+  ControlClusterOptions o;
+  o.nodes = options.nodes;
+  o.seed = options.seed;
+  o.tune = [&](NodeConfig& c) {
+    c.kv_tombstone_grace = std::chrono::seconds(*grace_s);
+    c.kv_tombstone_report = from_ms(*report_ms);
+  };
+  ControlCluster cluster(o);
+  const BootstrapFigures boot = run_bootstrap(cluster, 60s);
+  if (!boot.converged_at) {
+    outcome.ok = false;
+    outcome.failure = "seed=" + std::to_string(options.seed) + " the cluster did not converge";
+    return outcome;
+  }
+  cluster.sim().run_for(3s);
+  Random pick(options.seed ^ 0x746f6d6273ULL);
+  auto random_live = [&] {
+    const auto live = cluster.live_nodes();
+    return live[pick.uniform(live.size())];
+  };
+  auto write = [&](NodeIndex n, const std::string& key, std::vector<crdt::FieldOp> ops) {
+    Result<kv::KvStore::Written> result = Status::internal("not run");
+    cluster.sim().execute(n, cluster.node(n)->kv_update(cluster.sim().now(), key, ops, nullptr, result));
+    return result.is_ok();
+  };
+  auto key_of = [](int64_t i) { return "t/" + std::to_string(i); };
+  // 1. Every key written by three random nodes.
+  for (int64_t i = 0; i < *keys; ++i) {
+    for (int w = 0; w < 3; ++w) {
+      cluster.sim().after(from_ms(static_cast<int64_t>(pick.uniform(2000))), [&, i] {
+        const NodeIndex n = random_live();
+        write(n, key_of(i), {crdt::FieldOp::increment("old", 1), crdt::FieldOp::add("old_set", {cluster.sim().name(n)})});
+      });
+    }
+  }
+  cluster.sim().run_for(4s);
+  // 2. One node goes down; every key is deleted by a random node; every
+  // tenth key is also written concurrently elsewhere (update wins: it stays).
+  const auto down = static_cast<NodeIndex>(3 + pick.uniform(cluster.size() - 3));
+  cluster.sim().crash(down);
+  uint64_t deletes = 0, survivors = 0;
+  for (int64_t i = 0; i < *keys; ++i) {
+    const NodeIndex n = random_live();
+    Result<kv::KvStore::Written> removed = Status::internal("not run");
+    cluster.sim().execute(n, cluster.node(n)->kv_remove(cluster.sim().now(), key_of(i), removed));
+    if (removed.is_ok()) ++deletes;
+    if (i % 10 == 0) {
+      NodeIndex m = random_live();
+      if (m == n) m = cluster.live_nodes().front() == n ? cluster.live_nodes().back() : cluster.live_nodes().front();
+      if (write(m, key_of(i), {crdt::FieldOp::increment("survivor", 1)})) ++survivors;
+    }
+  }
+  // 3. Past the grace, with the node still down: nothing may be collected.
+  cluster.sim().run_for(std::chrono::seconds(*grace_s) + from_ms(*report_ms) * 4);
+  uint64_t collected_while_down = 0;
+  for (NodeIndex i : cluster.live_nodes()) collected_while_down += cluster.node(i)->kv().stats().tombstones_collected;
+  cluster.sim().restart(down);
+  // 4. Back: everything is collected everywhere within a few rounds after
+  // the grace (the restarted node's tombstones start their grace anew).
+  const Time limit = cluster.sim().now() + std::chrono::seconds(*grace_s) * 3 + from_ms(*report_ms) * 20 + 30s;
+  auto all_collected = [&] {
+    std::optional<uint64_t> digest;
+    for (NodeIndex i : cluster.live_nodes()) {
+      const kv::KvStore& store = cluster.node(i)->kv();
+      if (store.tombstone_count() != 0) return false;
+      if (digest && *digest != store.digest()) return false;
+      digest = store.digest();
+    }
+    return true;
+  };
+  std::optional<Time> collected_at;
+  const Time restarted_at = cluster.sim().now();
+  while (cluster.sim().now() < limit) {
+    cluster.sim().run_for(100ms);
+    if (all_collected()) {
+      collected_at = cluster.sim().now();
+      break;
+    }
+  }
+  uint64_t tombstones_left = 0, live_keys = 0, collected = 0;
+  for (NodeIndex i : cluster.live_nodes()) {
+    tombstones_left += cluster.node(i)->kv().tombstone_count();
+    live_keys = std::max<uint64_t>(live_keys, cluster.node(i)->kv().size());
+    collected += cluster.node(i)->kv().stats().tombstones_collected;
+  }
+  // 5. Half of the keys written again, several times, from random nodes.
+  std::map<std::string, int64_t> again;
+  for (int64_t i = 0; i < *keys; i += 2) {
+    for (int w = 0; w < 2; ++w) {
+      if (write(random_live(), key_of(i), {crdt::FieldOp::increment("again", 1)})) again[key_of(i)] += 1;
+    }
+  }
+  cluster.sim().run_for(std::chrono::seconds(*settle_s));
+  uint64_t resurrected = 0, wrong = 0;
+  std::optional<uint64_t> digest;
+  bool identical = true;
+  for (NodeIndex i : cluster.live_nodes()) {
+    const kv::KvStore& store = cluster.node(i)->kv();
+    if (digest && *digest != store.digest()) identical = false;
+    digest = store.digest();
+    for (int64_t k = 0; k < *keys; ++k) {
+      const crdt::Map* map = store.get(key_of(k));
+      const crdt::MapValue value = map == nullptr ? crdt::MapValue{} : map->value();
+      if (value.find("old", crdt::FieldType::counter) != nullptr ||
+          value.find("old_set", crdt::FieldType::set) != nullptr) {
+        ++resurrected;
+      }
+      const auto* field = value.find("again", crdt::FieldType::counter);
+      const int64_t got = field == nullptr ? 0 : std::get<int64_t>(field->value);
+      const auto expected = again.find(key_of(k));
+      if (got != (expected == again.end() ? 0 : expected->second)) ++wrong;
+    }
+  }
+  outcome.figures.add("keys", *keys)
+      .add("deletes", deletes)
+      .add("survivors", survivors)
+      .add("collected_while_a_member_was_down", collected_while_down)
+      .add("all_collected_after_restart_ms",
+           collected_at ? to_seconds(*collected_at - restarted_at) * 1000.0 : NAN)
+      .add("tombstones_left", tombstones_left)
+      .add("tombstones_collected", collected)
+      .add("live_keys_after_collection", live_keys)
+      .add("resurrected_fields", resurrected)
+      .add("wrong_rewrites", wrong)
+      .add("replicas_identical", identical)
+      .add("sim_seconds", to_seconds(cluster.sim().now() - Time(0)))
+      .add("wall_ms", wall.ms());
+  outcome.ok = deletes == static_cast<uint64_t>(*keys) && collected_while_down == 0 && collected_at.has_value() &&
+               live_keys == survivors && resurrected == 0 && wrong == 0 && identical;
+  if (!outcome.ok) {
+    outcome.failure = "seed=" + std::to_string(options.seed) +
+                      " a tombstone was collected while a member was down, was not collected, or a deleted field "
+                      "came back";
+  }
+  return outcome;
+}
+
 const bool registered = [] {
   register_scenario({.name = "kv-converge",
                      .summary = "every node writes random updates to shared keys (optionally while a share of the "
@@ -326,6 +479,17 @@ const bool registered = [] {
                      .default_duration = 60s,
                      .params = {{"writes", "writes (default 200)"}, {"interval_ms", "between writes (default 20)"}},
                      .run = run_kv_latency});
+  register_scenario({.name = "kv-tombstones",
+                     .summary = "keys written then deleted while one node is down: nothing is collected until it is "
+                                "back, then every tombstone is collected everywhere; keys written again read only the "
+                                "new writes",
+                     .default_nodes = 50,
+                     .default_duration = 120s,
+                     .params = {{"keys", "keys (default 200)"},
+                                {"grace_s", "kv.tombstone_grace_ms in seconds (default 5)"},
+                                {"report_ms", "kv.tombstone_report_ms (default 1000)"},
+                                {"settle_s", "seconds after the keys are written again (default 10)"}},
+                     .run = run_kv_tombstones});
   register_scenario({.name = "kv-chaos",
                      .summary = "every node writes random updates to 1,000 shared keys for 30 s while random faults "
                                 "come and go (partitions into halves, crashes with restart from disk, 10% of links "

@@ -155,6 +155,75 @@ TEST(KvStore, DeleteHidesTheKeyAndAConcurrentUpdateSurvives) {
   EXPECT_EQ(std::get<std::vector<std::string>>(f->value), (std::vector<std::string>{"y"}));
 }
 
+// A collected tombstone leaves no trace in the digests; the same tombstone
+// coming back (from a node that has not collected it) is dropped until the
+// store forgets the collection; a key written again after its collection
+// gets dots above the old ones, so a replica still holding the old
+// tombstone takes the new write.
+TEST(KvStore, TombstonesAreCollectedWithoutReusingDots) {
+  KvStore a({}, kA);
+  KvStore b({}, kB);
+  KvStore empty({}, kA);
+  for (int i = 0; i < 3; ++i) {
+    auto w = a.update("k", Ops{FieldOp::increment("n", 1)});
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(b.apply("k", w->delta));
+  }
+  auto other = a.update("other", Ops{FieldOp::increment("n", 1)});
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(a.collect("k"));  // live: not a tombstone
+  auto del = a.remove("k");
+  ASSERT_TRUE(del);
+  ASSERT_TRUE(b.apply("k", del->delta));
+  EXPECT_EQ(a.tombstone_count(), 1u);
+  EXPECT_EQ(a.tombstones(), std::vector<std::string>{"k"});
+  const uint64_t tombstone_digest = a.key_digest("k");
+  ASSERT_EQ(tombstone_digest, b.key_digest("k"));
+
+  ASSERT_TRUE(a.collect("k"));
+  EXPECT_EQ(a.tombstone_count(), 0u);
+  EXPECT_EQ(a.key_digest("k"), 0u);
+  EXPECT_EQ(a.get_state("k"), nullptr);
+  EXPECT_EQ(a.stats().tombstones_collected, 1u);
+  // The store digest is that of a store that never had the key.
+  ASSERT_TRUE(empty.apply("other", *a.get_state("other")));
+  EXPECT_EQ(a.digest(), empty.digest());
+  EXPECT_EQ(a.bucket_digest(bucket_of("k")), empty.bucket_digest(bucket_of("k")));
+  for (const auto& [key, digest] : a.bucket_keys(bucket_of("k"))) EXPECT_NE(key, "k");
+
+  // b still holds the tombstone and sends it back: dropped.
+  auto back = a.apply("k", *b.get_state("k"));
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->state_changed);
+  EXPECT_EQ(a.get_state("k"), nullptr);
+
+  // Written again on a: the new dot is above the three old ones, so b (with
+  // the old tombstone) takes it.
+  auto again = a.update("k", Ops{FieldOp::increment("n", 5)});
+  ASSERT_TRUE(again);
+  auto joined = b.apply("k", again->delta);
+  ASSERT_TRUE(joined);
+  EXPECT_TRUE(joined->value_changed);
+  EXPECT_EQ(counter(b, "k", "n"), 5);
+  EXPECT_EQ(counter(a, "k", "n"), 5);
+  EXPECT_EQ(a.key_digest("k"), b.key_digest("k"));
+
+  // Once the collection is forgotten, a tombstone is taken like any state.
+  KvStore c({}, kB);
+  auto wc = c.update("z", Ops{FieldOp::increment("n", 1)});
+  ASSERT_TRUE(wc);
+  auto dc = c.remove("z");
+  ASSERT_TRUE(dc);
+  ASSERT_TRUE(c.collect("z"));
+  KvStore d({}, kA);
+  ASSERT_TRUE(d.apply("z", wc->delta));
+  ASSERT_TRUE(d.apply("z", dc->delta));
+  EXPECT_FALSE(c.apply("z", *d.get_state("z"))->state_changed);
+  c.forget_collected("z");
+  EXPECT_TRUE(c.apply("z", *d.get_state("z"))->state_changed);
+  EXPECT_EQ(c.tombstone_count(), 1u);
+}
+
 // Deltas from many writers, delivered in a different order, some twice, to
 // each replica: every replica ends identical.
 TEST(KvStore, DeltasInAnyOrderAndRepeatedConverge) {
