@@ -266,6 +266,35 @@ LASHUP_API int lashup_node_set_event_cb(lashup_node_t* node, lashup_event_cb cb,
   });
 }
 
+LASHUP_API int lashup_node_set_log_cb(lashup_node_t* node, lashup_log_cb cb, void* userdata) {
+  return guard([&] {
+    if (node == nullptr) return null_argument("node");
+    std::lock_guard lock(node->lifecycle);
+    if (node->state != lashup_node::State::created) {
+      return fail(LASHUP_ERR_STATE, "the log callback must be set before start");
+    }
+    if (cb == nullptr) {
+      node->runtime->set_log_callback(nullptr);
+    } else {
+      node->runtime->set_log_callback([cb, userdata](NodeRuntime::LogLevel level, const char* component,
+                                                     const std::string& message) {
+        cb(static_cast<int>(level), component, message.c_str(), userdata);
+      });
+    }
+    return succeed();
+  });
+}
+
+LASHUP_API const char* lashup_log_level_name(int level) {
+  switch (level) {
+    case LASHUP_LOG_ERROR: return "error";
+    case LASHUP_LOG_WARN: return "warn";
+    case LASHUP_LOG_INFO: return "info";
+    case LASHUP_LOG_DEBUG: return "debug";
+    default: return "unknown";
+  }
+}
+
 LASHUP_API int lashup_event_type(const lashup_event_t* ev) { return ev == nullptr ? 0 : ev->type; }
 LASHUP_API const char* lashup_event_node(const lashup_event_t* ev) { return ev == nullptr ? "" : ev->node.c_str(); }
 LASHUP_API const char* lashup_event_peer(const lashup_event_t* ev) { return ev == nullptr ? "" : ev->peer.c_str(); }

@@ -47,6 +47,8 @@ static const char kUsage[] =
     "  --cluster-id ID          cluster_id\n"
     "  --tls-dir DIR            tls.ca_file=DIR/ca.pem, tls.cert_file=DIR/<name>.pem,\n"
     "                           tls.key_file=DIR/<name>.key\n"
+    "  --admin unix:PATH|HOST:PORT  admin.listen: the admin API for lashupctl\n"
+    "  --metrics HOST:PORT      metrics.listen: Prometheus metrics at /metrics\n"
     "  --set KEY=VALUE          any configuration key (repeatable; applied last, in order)\n"
     "  --status-interval-ms N   print a status line every N ms (0: never, the default)\n"
     "  --leave-on-exit          on SIGTERM/SIGINT, leave the cluster before stopping\n"
@@ -111,6 +113,8 @@ typedef struct run_options {
   const char *data_dir;
   const char *cluster_id;
   const char *tls_dir;
+  const char *admin_listen;
+  const char *metrics_listen;
   const char **sets; /* "KEY=VALUE" strings of argv, in order */
   size_t set_count;
   const char **topics; /* --subscribe values, in order */
@@ -158,7 +162,9 @@ static void parse_run_options(int argc, char **argv, int first, run_options *opt
                take_value(argc, argv, &i, "--contacts", &options->contact_nodes) ||
                take_value(argc, argv, &i, "--data-dir", &options->data_dir) ||
                take_value(argc, argv, &i, "--cluster-id", &options->cluster_id) ||
-               take_value(argc, argv, &i, "--tls-dir", &options->tls_dir)) {
+               take_value(argc, argv, &i, "--tls-dir", &options->tls_dir) ||
+               take_value(argc, argv, &i, "--admin", &options->admin_listen) ||
+               take_value(argc, argv, &i, "--metrics", &options->metrics_listen)) {
       /* stored */
     } else if (take_value(argc, argv, &i, "--set", &value)) {
       if (strchr(value, '=') == NULL || value[0] == '=') usage_error("--set expects KEY=VALUE, not \"%s\"", value);
@@ -237,6 +243,8 @@ static lashup_config_t *build_config(const run_options *options) {
       {"contact_nodes", options->contact_nodes},
       {"data_dir", options->data_dir},
       {"cluster_id", options->cluster_id},
+      {"admin.listen", options->admin_listen},
+      {"metrics.listen", options->metrics_listen},
   };
   for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
     if (flags[i].value != NULL) set_key(cfg, flags[i].key, flags[i].value);

@@ -672,6 +672,36 @@ LASHUP_API size_t lashup_node_stat_count(void);
 /* The name of the index-th stat; NULL past the end. Static strings. */
 LASHUP_API const char *lashup_node_stat_name(size_t index);
 
+/* ---- Logging -------------------------------------------------------------
+ * What the node does that an operator should know — start and stop, peers
+ * connecting and disconnecting, TLS handshake failures, malformed frames,
+ * storage errors, members becoming unreachable or reachable, configuration
+ * warnings (tls = off) — as one message per line. A message is short text
+ * followed by key=value fields, e.g. "member unreachable name=n2
+ * last_heard_ms=812". Levels, most severe first: */
+typedef enum lashup_log_level {
+  LASHUP_LOG_ERROR = 0,
+  LASHUP_LOG_WARN = 1,
+  LASHUP_LOG_INFO = 2,
+  LASHUP_LOG_DEBUG = 3
+} lashup_log_level_t;
+
+/* Called on the node's loop thread (never after lashup_node_destroy
+ * returns) for each message at or above the configured log.level; component
+ * is "node", "config", "transport", "membership", "storage" or "admin". Both
+ * strings are valid during the call only. It must return quickly and must not
+ * call lashup_node_stop or lashup_node_destroy. */
+typedef void (*lashup_log_cb)(int level, const char *component, const char *message, void *userdata);
+
+/* Sets the log callback; before start (LASHUP_ERR_STATE otherwise). NULL
+ * restores the default: errors are written to stderr as "lashup: error:
+ * <component>: <message>", and tls = off is warned about at start (unless
+ * log.level = error); nothing else is reported. */
+LASHUP_API int lashup_node_set_log_cb(lashup_node_t *node, lashup_log_cb cb, void *userdata);
+
+/* "error", "warn", "info" or "debug"; "unknown" for another number. Static. */
+LASHUP_API const char *lashup_log_level_name(int level);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

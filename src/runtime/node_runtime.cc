@@ -1,6 +1,7 @@
 #include "runtime/node_runtime.h"
 
 #include "core/wire/multicast_messages.h"
+#include "runtime/http/ops_server.h"
 #include "runtime/transport/tls.h"
 
 #include <event2/event.h>
@@ -76,6 +77,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(const config::Config& c
                            ") exceeds what the multicast wire format carries (" +
                            std::to_string(wire::kMcPayloadMaxBytes) + " bytes)");
   }
+  if (Status s = http::check_config(config); !s) return s;
   std::unique_ptr<NodeRuntime> runtime(new NodeRuntime(config));
   // The event fd exists from creation on, so an application can register it
   // with its poller before start.
@@ -90,6 +92,11 @@ NodeRuntime::NodeRuntime(const config::Config& config)
       events_(static_cast<size_t>(*config.get_int("events.queue_max")), WhenFull::drop_oldest),
       reconnect_min_(std::chrono::milliseconds(*config.get_int("transport.reconnect_min_ms"))),
       reconnect_max_(std::chrono::milliseconds(*config.get_int("transport.reconnect_max_ms"))) {
+  const std::string level = *config.get("log.level");
+  log_level_ = level == "error" ? LogLevel::error
+               : level == "warn" ? LogLevel::warn
+               : level == "debug" ? LogLevel::debug
+                                  : LogLevel::info;
   const auto contacts = config::parse_address_list(*config.get("contact_nodes"));  // validated by create()
   for (const auto& contact : *contacts) {
     const bool ipv6 = contact.host.find(':') != std::string::npos;
@@ -124,7 +131,9 @@ Status NodeRuntime::start() {
     // Checked before anything is opened, so a bad file is reported as such.
     auto context = make_tls_context(material, *config_.get("node_name"));
     if (!context) return Status::tls(context.status().message());
-  } else if (*config_.get("log.level") != "error") {
+  } else if (!log_callback_ && log_level_ != LogLevel::error) {
+    // Without a log callback, on stderr at once; with one, the loop thread
+    // logs it when it starts.
     std::fprintf(stderr, "lashup: warning: node %s runs with tls = off: peers are not authenticated and "
                  "traffic is not encrypted\n", config_.get("node_name")->c_str());
   }
@@ -172,6 +181,9 @@ Status NodeRuntime::start() {
   transport_ = std::move(*transport);
   advertised_ = *config_.get("advertise_address");
   if (advertised_.empty()) advertised_ = transport_->bound_address();
+  auto ops = http::OpsServer::create(*this, base_, config_);
+  if (!ops) return ops.status();
+  ops_ = std::move(*ops);
   node_config_.self = {options.node_name, advertised_};
 
   if (Status s = commands_.open_fd(); !s) return s;
@@ -211,7 +223,9 @@ Status NodeRuntime::start() {
     // Subscriptions made before start reach the core before any message
     // can; later ones go to the loop thread, which runs from here on.
     std::lock_guard lock(topics_mutex_);
-    for (const auto& topic : initial_topics_) core_->mc_subscribe(topic);
+    for (const auto& topic : initial_topics_) {
+      if (core_->mc_subscribe(topic)) app_topics_.insert(topic);
+    }
     initial_topics_.clear();
     topics_handed_over_ = true;
     running_ = true;
@@ -230,6 +244,12 @@ void NodeRuntime::run_loop() {
   sigaddset(&pipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   loop_id_ = std::this_thread::get_id();
+  log(LogLevel::info, "node",
+      "started node=" + *config_.get("node_name") + " address=" + advertised_ + " incarnation=" +
+          std::to_string(incarnation_) + (ops_ ? " " + ops_->describe() : std::string()));
+  if (!*config_.get_bool("tls") && log_callback_) {
+    log(LogLevel::warn, "config", "tls = off: peers are not authenticated and traffic is not encrypted");
+  }
   // Events queued by start() (before this thread existed) are signalled here,
   // so the callback only ever runs on this thread.
   if (event_callback_ && events_.size() > 0) {
@@ -241,6 +261,7 @@ void NodeRuntime::run_loop() {
   // Input handled in the last iteration whose flush had not run yet: its
   // writes are persisted like any other.
   flush_batch();
+  log(LogLevel::info, "node", "stopped node=" + *config_.get("node_name"));
 }
 
 void NodeRuntime::stop() {
@@ -259,6 +280,7 @@ void NodeRuntime::stop() {
   // caller waiting in run() or ask() hears "closed" at once.
   while (commands_.pop(std::chrono::milliseconds(0))) {
   }
+  ops_.reset();        // closes the admin and metrics sockets
   transport_.reset();  // no transport callback after this
   for (event** e : {&timer_, &command_event_, &publish_event_, &deferred_event_, &housekeeping_event_, &quiesce_event_,
                     &flush_event_}) {
@@ -491,8 +513,11 @@ Status NodeRuntime::subscribe(std::string_view topic) {
   struct Answer {
     Status status;
   };
-  Result<Answer> answer =
-      call<Answer>([topic = std::string(topic)](Time, NodeCore& core) { return Answer{core.mc_subscribe(topic)}; });
+  Result<Answer> answer = call<Answer>([this, topic = std::string(topic)](Time, NodeCore& core) {
+    Answer a{core.mc_subscribe(topic)};
+    if (a.status) app_topics_.insert(topic);
+    return a;
+  });
   return answer ? answer->status : answer.status();
 }
 
@@ -502,8 +527,12 @@ Status NodeRuntime::unsubscribe(std::string_view topic) {
     std::lock_guard lock(topics_mutex_);
     if (!topics_handed_over_) return initial_topics_.erase(std::string(topic)) > 0 ? Status::ok() : not_subscribed();
   }
-  Result<bool> removed =
-      call<bool>([topic = std::string(topic)](Time, NodeCore& core) { return core.mc_unsubscribe(topic); });
+  Result<bool> removed = call<bool>([this, topic = std::string(topic)](Time, NodeCore& core) {
+    if (app_topics_.erase(topic) == 0) return false;
+    // A topic the admin server's streams still hold stays subscribed.
+    if (held_topics_.count(topic) == 0) core.mc_unsubscribe(topic);
+    return true;
+  });
   if (!removed) return removed.status();
   return *removed ? Status::ok() : not_subscribed();
 }
@@ -512,6 +541,7 @@ void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::strin
   if (quiescing_) return;
   dialling_.erase(peer);
   backoff_.erase(peer);
+  log(LogLevel::debug, "transport", "peer connected peer=" + peer + " address=" + address);
   Actions out;
   {
     CoreLock lock(*this);
@@ -551,6 +581,9 @@ void NodeRuntime::on_peer_down(const std::string& peer) {
   if (quiescing_) return;
   if (dialling_.erase(peer) > 0) {
     back_off(backoff_[peer], now());  // our attempt failed: space the next ones out
+    log(LogLevel::debug, "transport", "connection attempt failed peer=" + peer);
+  } else {
+    log(LogLevel::info, "transport", "peer disconnected peer=" + peer + " reason=connection_closed");
   }
   Actions out;
   {
@@ -565,7 +598,9 @@ void NodeRuntime::on_message(const std::string& peer, std::span<const uint8_t> m
   Actions out;
   {
     CoreLock lock(*this);
-    out = core_->on_message(now(), peer, message);
+    const Time t = now();
+    last_message_at_[peer] = t;
+    out = core_->on_message(t, peer, message);
   }
   // Batched with the other messages and commands of this loop iteration.
   add_to_batch(std::move(out));
@@ -667,6 +702,8 @@ void NodeRuntime::flush_batch() {
 void NodeRuntime::quiesce() {
   if (quiescing_) return;
   quiescing_ = true;
+  log(LogLevel::info, "node", "stopping node=" + *config_.get("node_name"));
+  if (ops_) ops_->shut_down();
   evtimer_del(timer_);
   transport_->shut_down();
   quiesce_deadline_ = now() + kShutdownGrace;
@@ -705,11 +742,13 @@ void NodeRuntime::housekeeping() {
     if (Status s = store_->checkpoint(); s) {
       ++checkpoints_;
     } else {
+      log(LogLevel::error, "storage", "checkpoint failed: " + s.message());
       ++storage_errors_;
       if (storage_error_.is_ok()) storage_error_ = s;
     }
   }
   dial_unnamed_contacts();
+  log_transport_failures();
   // Forget backoff state long past its window.
   for (auto it = backoff_.begin(); it != backoff_.end();) {
     it = t > it->second.not_before + 2 * reconnect_max_ ? backoff_.erase(it) : std::next(it);
@@ -812,6 +851,30 @@ void NodeRuntime::publish() {
       sync.states_applied,
       sync.bytes_sent,
   };
+  {
+    // Operations stats (appended to the core's; runtime/http).
+    auto& stats = snapshot->stats;
+    uint64_t left = 0;
+    for (const auto& m : snapshot->members) left += m.state == Reachability::left ? 1 : 0;
+    const auto& ds = core_->detector().stats();
+    stats[stat_index("members.left")] = left;
+    stats[stat_index("membership.unreachable_marks")] = unreachable_marks_;
+    stats[stat_index("membership.reachable_marks")] = reachable_marks_;
+    stats[stat_index("detector.probes_sent")] = ds.probes_sent;
+    stats[stat_index("detector.probes_missed")] = ds.probes_missed;
+    stats[stat_index("detector.indirect_requests_sent")] = ds.indirect_requests_sent;
+    stats[stat_index("detector.indirect_acks_received")] = ds.indirect_acks_received;
+    stats[stat_index("commands.queued")] = commands_.size();
+    stats[stat_index("events.queued")] = events_.size();
+    if (ops_) {
+      stats[stat_index("admin.requests")] = ops_->counters().requests;
+      stats[stat_index("admin.requests_refused")] = ops_->counters().refused;
+      stats[stat_index("admin.streams")] = ops_->counters().streams;
+    }
+    histograms_.commit_us.write(&stats[stat_index("storage.commit_us.count")]);
+    histograms_.detection_ms.write(&stats[stat_index("detection.unreachable_ms.count")]);
+    histograms_.health_rtt_us.write(&stats[stat_index("health.rtt_us.count")]);
+  }
   std::shared_ptr<const Snapshot> published(std::move(snapshot));
   {
     std::lock_guard lock(snapshot_mutex_);
@@ -834,7 +897,11 @@ Status NodeRuntime::execute_now(Actions actions) {
   }
   Status written;
   if (!writes.empty()) {
-    if (Status s = store_->apply(writes); !s) {
+    const uint64_t commit_started_us = monotonic_us();
+    Status s = store_->apply(writes);
+    histograms_.commit_us.observe(monotonic_us() - commit_started_us);
+    if (!s) {
+      log(LogLevel::error, "storage", "write failed: " + s.message());
       ++storage_errors_;
       if (storage_error_.is_ok()) storage_error_ = s;
       written = Status::storage(s.message());
@@ -854,6 +921,36 @@ Status NodeRuntime::execute_now(Actions actions) {
       // what they lead to.
       if (std::holds_alternative<ProbeAnswered>(emit->event) || std::holds_alternative<ProbeTimedOut>(emit->event)) {
         continue;
+      }
+      if (const auto* change = std::get_if<ReachabilityChanged>(&emit->event)) {
+        if (change->state == Reachability::unreachable) {
+          ++unreachable_marks_;
+          // Detection time: since the last message the member sent us
+          // directly, or the last record of it we heard, whichever is later.
+          std::string heard;
+          Time last{0};
+          if (auto it = last_message_at_.find(change->name); it != last_message_at_.end()) last = it->second;
+          if (auto member = core_->membership().member(change->name)) last = std::max(last, member->last_heard);
+          if (last.count() > 0) {
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now() - last).count();
+            histograms_.detection_ms.observe(static_cast<uint64_t>(std::max<int64_t>(0, ms)));
+            heard = " last_heard_ms=" + std::to_string(ms);
+          }
+          log(LogLevel::warn, "membership", "member unreachable name=" + change->name + heard);
+        } else {
+          if (change->state == Reachability::reachable) ++reachable_marks_;
+          log(LogLevel::info, "membership",
+              std::string(change->state == Reachability::left ? "member left" : "member reachable") +
+                  " name=" + change->name);
+        }
+      } else if (const auto* health = std::get_if<HealthCheckResult>(&emit->event); health && health->alive) {
+        histograms_.health_rtt_us.observe(static_cast<uint64_t>(std::max<int64_t>(0, health->round_trip.count())));
+      }
+      // The admin server's own requests are answered here, not queued.
+      if (ops_ && ops_->on_event(emit->event)) continue;
+      if (const auto* message = std::get_if<McDelivered>(&emit->event);
+          message && held_topics_.count(message->topic) != 0 && app_topics_.count(message->topic) == 0) {
+        continue;  // a topic only the admin server's streams subscribe to
       }
       // A snapshot shows membership; what the multicast counters say is
       // republished by the housekeeping timer.
@@ -888,6 +985,46 @@ Status NodeRuntime::execute_now(Actions actions) {
     in_callback_ = false;
   }
   return written;
+}
+
+void NodeRuntime::log(LogLevel level, const char* component, const std::string& message) {
+  if (static_cast<int>(level) > static_cast<int>(log_level_)) return;
+  if (log_callback_) {
+    log_callback_(level, component, message);
+  } else if (level == LogLevel::error) {
+    std::fprintf(stderr, "lashup: error: %s: %s\n", component, message.c_str());
+  }
+}
+
+void NodeRuntime::log_transport_failures() {
+  const auto& ts = transport_->stats();
+  const auto report = [&](uint64_t total, uint64_t& logged, LogLevel level, const char* what) {
+    if (total == logged) return;
+    log(level, "transport", std::string(what) + " count=" + std::to_string(total - logged) +
+                                " total=" + std::to_string(total));
+    logged = total;
+  };
+  report(ts.tls_failures, logged_tls_failures_, LogLevel::warn, "TLS handshake failures");
+  report(ts.malformed_frames, logged_malformed_frames_, LogLevel::warn, "malformed frames (connections closed)");
+  report(ts.handshake_failures, logged_handshake_failures_, LogLevel::info, "handshake failures");
+}
+
+Status NodeRuntime::hold_topic(const std::string& topic) {
+  if (Status s = check_topic(topic); !s) return s;
+  if (!running_ || !core_) return Status::closed("the node is not running");
+  CoreLock lock(*this);
+  if (Status s = core_->mc_subscribe(topic); !s) return s;
+  ++held_topics_[topic];
+  return Status::ok();
+}
+
+void NodeRuntime::release_topic(const std::string& topic) {
+  auto it = held_topics_.find(topic);
+  if (it == held_topics_.end() || --it->second > 0) return;
+  held_topics_.erase(it);
+  if (app_topics_.count(topic) != 0 || !core_) return;
+  CoreLock lock(*this);
+  core_->mc_unsubscribe(topic);
 }
 
 void NodeRuntime::arm_timer(Time wake_at) {

@@ -23,11 +23,13 @@
 #include <set>
 #include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "core/common/event.h"
 #include "core/common/status.h"
 #include "core/config/config.h"
 #include "core/node/node_core.h"
+#include "runtime/http/histogram.h"
 #include "runtime/notifying_queue.h"
 #include "runtime/snapshot.h"
 #include "runtime/transport/transport.h"
@@ -37,6 +39,10 @@ struct event_base;
 struct event;
 
 namespace lashup::runtime {
+
+namespace http {
+class OpsServer;
+}
 
 // An event with the CLOCK_MONOTONIC time (µs) at which the loop queued it.
 struct TimedEvent {
@@ -152,6 +158,20 @@ class NodeRuntime final : TransportListener {
   }
   bool running() const { return running_.load(); }
 
+  // ---- Logs and the operations endpoints (runtime/http, docs/ADMIN.md) ----
+  // Log levels, most severe first (log.level keeps those up to it).
+  enum class LogLevel : int { error = 0, warn = 1, info = 2, debug = 3 };
+  using LogCallback = std::function<void(LogLevel, const char* component, const std::string& message)>;
+  // Called on the loop thread only (start and stop are logged from there).
+  // Without a callback, errors and warnings go to stderr. Set before start.
+  void set_log_callback(LogCallback callback) { log_callback_ = std::move(callback); }
+  // Loop thread: keeps `topic` subscribed in the core for the admin
+  // server's streams (counted), whatever the application does with it;
+  // messages on a topic only the server holds are not queued as events.
+  Status hold_topic(const std::string& topic);
+  void release_topic(const std::string& topic);
+  Status check_topic_for_ops(std::string_view topic) const { return check_topic(topic); }
+
   int event_fd() const { return events_.fd(); }
   // The oldest event, waiting up to `timeout` (negative: until one arrives
   // or the node stops).
@@ -217,6 +237,10 @@ class NodeRuntime final : TransportListener {
     return read(*core_);
   }
   Status check_topic(std::string_view topic) const;
+  void log(LogLevel level, const char* component, const std::string& message);
+  // Loop thread: logs and counts what the transport's counters say happened
+  // since the last call (TLS and handshake failures, malformed frames).
+  void log_transport_failures();
   Status check_publish(std::string_view topic, size_t payload_bytes) const;
 
   // TransportListener (loop thread).
@@ -331,6 +355,20 @@ class NodeRuntime final : TransportListener {
   std::thread loop_;
   std::atomic<bool> running_{false};
   Status storage_error_;
+
+  // Operations (runtime/http): loop thread after start.
+  std::unique_ptr<http::OpsServer> ops_;
+  LogCallback log_callback_;
+  LogLevel log_level_ = LogLevel::info;
+  RuntimeHistograms histograms_;
+  std::set<std::string> app_topics_;              // topics the application subscribes to
+  std::map<std::string, uint32_t> held_topics_;   // topics the admin server's streams hold
+  std::unordered_map<std::string, Time> last_message_at_;  // by peer: detection histogram
+  uint64_t unreachable_marks_ = 0;
+  uint64_t reachable_marks_ = 0;
+  uint64_t logged_tls_failures_ = 0;
+  uint64_t logged_handshake_failures_ = 0;
+  uint64_t logged_malformed_frames_ = 0;
 };
 
 }  // namespace lashup::runtime

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/common/event.h"
@@ -29,7 +30,7 @@ struct MemberView {
 };
 
 // Counters and gauges, in the order of kStatNames.
-inline constexpr std::array<const char*, 64> kStatNames = {
+inline constexpr std::array<const char*, 105> kStatNames = {
     "members",                       // members with a record, this node included
     "members.reachable",             // reachable from this node, itself excluded
     "members.unreachable",           // known but unreachable (not left)
@@ -97,7 +98,43 @@ inline constexpr std::array<const char*, 64> kStatNames = {
     "kv.sync_states_sent",              // key states sent by anti-entropy
     "kv.sync_states_applied",           // key states received that changed this replica
     "kv.sync_bytes_sent",               // bytes of anti-entropy messages sent
+    // Operations (src/runtime/http, docs/ADMIN.md).
+    "members.left",                     // members that announced a leave (gauge)
+    "membership.unreachable_marks",     // members this node marked unreachable (transitions)
+    "membership.reachable_marks",       // members this node marked reachable again (transitions)
+    "detector.probes_sent",             // direct probes of neighbours
+    "detector.probes_missed",           // direct probes unanswered in time
+    "detector.indirect_requests_sent",  // indirect probes asked of other neighbours
+    "detector.indirect_acks_received",  // indirect probes that came back answered
+    "commands.queued",                  // API commands waiting for the loop thread (gauge)
+    "events.queued",                    // events waiting to be polled (gauge)
+    "admin.requests",                   // admin and metrics HTTP requests
+    "admin.requests_refused",           // ... answered with a 4xx or 5xx status
+    "admin.streams",                    // open kv watch and mc subscribe streams (gauge)
+    // Histograms (runtime/http/histogram.h): count, sum, cumulative buckets by upper bound.
+    // storage.commit_us: Berkeley DB commit of one batch of writes, µs
+    "storage.commit_us.count", "storage.commit_us.sum", "storage.commit_us.le_100",
+    "storage.commit_us.le_250", "storage.commit_us.le_500", "storage.commit_us.le_1000",
+    "storage.commit_us.le_2500", "storage.commit_us.le_5000", "storage.commit_us.le_10000",
+    "storage.commit_us.le_25000", "storage.commit_us.le_100000",
+    // detection.unreachable_ms: last heard of a member to marking it unreachable, ms
+    "detection.unreachable_ms.count", "detection.unreachable_ms.sum", "detection.unreachable_ms.le_250",
+    "detection.unreachable_ms.le_500", "detection.unreachable_ms.le_1000", "detection.unreachable_ms.le_2000",
+    "detection.unreachable_ms.le_5000", "detection.unreachable_ms.le_10000",
+    "detection.unreachable_ms.le_30000",
+    // health.rtt_us: answered health checks, round trip µs
+    "health.rtt_us.count", "health.rtt_us.sum", "health.rtt_us.le_250", "health.rtt_us.le_500",
+    "health.rtt_us.le_1000", "health.rtt_us.le_2500", "health.rtt_us.le_10000", "health.rtt_us.le_50000",
+    "health.rtt_us.le_250000",
 };
+
+// The index of a stat by name, checked at compile time.
+consteval size_t stat_index(std::string_view name) {
+  for (size_t i = 0; i < kStatNames.size(); ++i) {
+    if (name == kStatNames[i]) return i;
+  }
+  throw "no such stat";
+}
 
 struct RouteEntry {
   std::string node;

@@ -100,6 +100,8 @@ int main(void) {
       (any_function)lashup_node_reachable,
       (any_function)lashup_node_route_tree,
       (any_function)lashup_node_set_event_cb,
+      (any_function)lashup_node_set_log_cb,
+      (any_function)lashup_log_level_name,
       (any_function)lashup_node_set_metadata,
       (any_function)lashup_node_start,
       (any_function)lashup_node_stat,

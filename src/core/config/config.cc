@@ -156,7 +156,13 @@ constexpr KeyInfo kKeys[] = {
     // Observability.
     {"log.level", K::choice, "info", 0, 0, "error|warn|info|debug", "", "Least severe log level reported."},
     {"metrics.listen", K::address, "", 0, 0, "", "",
-     "host:port of the Prometheus text endpoint. Empty: no endpoint."},
+     "host:port of the Prometheus text endpoint (GET /metrics, docs/ADMIN.md). Empty: no endpoint."},
+    {"admin.listen", K::path, "", 0, 0, "", "",
+     "The JSON admin API (docs/ADMIN.md, examples/lashupctl): unix:/path/to/socket (mode 0600: file "
+     "permissions authenticate), or a loopback 127.0.0.1:port whose requests carry the bearer token of "
+     "admin.token_file. Empty: no admin API."},
+    {"admin.token_file", K::path, "", 0, 0, "", "",
+     "File whose first line is the bearer token (at least 16 characters) of a TCP admin.listen."},
 };
 
 bool is_cluster_id_char(char c) {
