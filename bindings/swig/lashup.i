@@ -45,7 +45,10 @@
  *
  * Handles are plain pointers in both languages: nothing is freed by a
  * garbage collector here. Each lashup_X_new / lashup_X_destroy pair is the
- * caller's, exactly as in C (the idiomatic Go package does it for Go users).
+ * caller's, as in C (the idiomatic Go package does it for Go users); in Lua
+ * a destroyed handle is cleared (see below), so destroying it twice or using
+ * it afterwards returns an error instead of crashing. Borrowed handles
+ * (lashup_event_kv_value, lashup_kv_value_map) live as long as their owner.
  */
 %module lashup
 
@@ -61,6 +64,38 @@
 %ignore lashup_event_cb;
 %ignore lashup_node_set_log_cb;
 %ignore lashup_log_cb;
+
+/* ---- Lua: destroy clears the handle ------------------------------------------
+ * Each lashup_X_destroy is wrapped through a function whose parameter is
+ * named `destroyed`; after the call its typemap sets the pointer inside the
+ * Lua userdata to NULL. A second destroy then passes NULL (which every
+ * destroy function accepts) and a later call with the handle gets NULL,
+ * which the library answers with an error code or an empty result instead
+ * of touching freed memory. */
+#if defined(SWIGLUA)
+%typemap(argout) SWIGTYPE *destroyed
+%{
+  if (lua_isuserdata(L, $input)) {
+    ((swig_lua_userdata *)lua_touserdata(L, $input))->ptr = NULL;
+  }
+%}
+%define LASHUP_LUA_DESTROY(CTYPE, FN)
+%ignore FN;
+%rename(FN) lashup_lua_##FN;
+%inline %{
+static void lashup_lua_##FN(CTYPE *destroyed) { FN(destroyed); }
+%}
+%enddef
+LASHUP_LUA_DESTROY(lashup_config_t, lashup_config_destroy)
+LASHUP_LUA_DESTROY(lashup_node_t, lashup_node_destroy)
+LASHUP_LUA_DESTROY(lashup_event_t, lashup_event_destroy)
+LASHUP_LUA_DESTROY(lashup_members_t, lashup_members_destroy)
+LASHUP_LUA_DESTROY(lashup_route_tree_t, lashup_route_tree_destroy)
+LASHUP_LUA_DESTROY(lashup_kv_ops_t, lashup_kv_ops_destroy)
+LASHUP_LUA_DESTROY(lashup_kv_value_t, lashup_kv_value_destroy)
+LASHUP_LUA_DESTROY(lashup_kv_context_t, lashup_kv_context_destroy)
+LASHUP_LUA_DESTROY(lashup_kv_keys_t, lashup_kv_keys_destroy)
+#endif
 
 /* ---- Byte buffers in: (const void *, size_t) ----------------------------- */
 
@@ -274,12 +309,13 @@ LASHUP_SCALAR_OUT(uint32_t, hops_out, uint32)
 
 #if defined(SWIGLUA)
 /* Lua 5.4 has 64-bit integers; SWIG's default goes through lua_Number
- * (double), which loses ids and incarnations above 2^53. */
+ * (double), which loses ids and incarnations above 2^53 and makes return
+ * codes floats (-1.0). */
 %typemap(in, checkfn="lua_isinteger") uint64_t, int64_t
 %{ $1 = ($1_ltype)lua_tointeger(L, $input); %}
 %typemap(out) uint64_t, int64_t
 %{ lua_pushinteger(L, (lua_Integer)$1); SWIG_arg++; %}
-%typemap(out) uint32_t, size_t
+%typemap(out) int, long, uint32_t, size_t
 %{ lua_pushinteger(L, (lua_Integer)$1); SWIG_arg++; %}
 #endif
 

@@ -164,11 +164,30 @@ check(got ~= nil, "the multicast message arrived")
 check(got and got.topic == "lua-topic" and got.origin == "lua-1" and got.sequence == seq, "its topic, origin and sequence")
 check(got and got.payload == "payload\0bytes", "its payload, NUL included")
 
+-- A destroyed handle is cleared: destroying it again or using it returns an
+-- error code instead of touching freed memory.
+local spare_cfg
+rc, spare_cfg = lashup.lashup_config_new()
+must(rc, "lashup_config_new")
+lashup.lashup_config_destroy(spare_cfg)
+lashup.lashup_config_destroy(spare_cfg)
+rc, err = lashup.lashup_config_set(spare_cfg, "tls", "off")
+check(rc == lashup.LASHUP_ERR_INVALID and math.type(rc) == "integer", "a destroyed configuration returns LASHUP_ERR_INVALID")
+local spare_ops
+rc, spare_ops = lashup.lashup_kv_ops_new()
+lashup.lashup_kv_ops_destroy(spare_ops)
+check(lashup.lashup_kv_ops_counter_add(spare_ops, "x", 1) == lashup.LASHUP_ERR_INVALID, "destroyed ops return LASHUP_ERR_INVALID")
+rc = lashup.lashup_kv_update(node, "lua/key", spare_ops, nil)
+check(rc == lashup.LASHUP_ERR_INVALID, "an update with destroyed ops returns LASHUP_ERR_INVALID")
+
 must(lashup.lashup_node_stop(node), "lashup_node_stop")
 rc = lashup.lashup_node_poll(node, 0)
 while rc == lashup.LASHUP_OK do rc = lashup.lashup_node_poll(node, 0) end
 check(rc == lashup.LASHUP_ERR_CLOSED, "poll after stop returns LASHUP_ERR_CLOSED")
 lashup.lashup_node_destroy(node)
+lashup.lashup_node_destroy(node)
+rc = lashup.lashup_kv_get(node, "lua/key")
+check(rc == lashup.LASHUP_ERR_INVALID, "a destroyed node returns LASHUP_ERR_INVALID")
 os.execute("rm -rf '" .. data_dir .. "'")
 
 print(string.format("%d passed, %d failed", passes, failures))

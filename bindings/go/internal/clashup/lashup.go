@@ -147,141 +147,147 @@ typedef _goslice_ swig_type_114;
 typedef long long swig_type_115;
 typedef _gostring_ swig_type_116;
 typedef long long swig_type_117;
-extern void _wrap_Swig_free_clashup_d12096185bf5746e(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_clashup_d12096185bf5746e(swig_intgo arg1);
-extern swig_intgo _wrap_lashup_version_clashup_d12096185bf5746e(void);
-extern swig_type_1 _wrap_lashup_version_string_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_OK_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_INVALID_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_NOMEM_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_AGAIN_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_TIMEOUT_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_CLOSED_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_NOT_FOUND_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_IO_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_TLS_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_STORAGE_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_VERSION_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_CONFLICT_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_TOO_LARGE_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_STATE_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_PERMISSION_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_TYPE_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_ERR_INTERNAL_clashup_d12096185bf5746e(void);
-extern swig_type_2 _wrap_lashup_strerror_clashup_d12096185bf5746e(swig_intgo arg1);
-extern swig_type_3 _wrap_lashup_last_error_clashup_d12096185bf5746e(void);
-extern void _wrap_lashup_free_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_config_new_clashup_d12096185bf5746e(swig_type_4 arg1);
-extern void _wrap_lashup_config_destroy_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_config_set_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_5 arg2, swig_type_6 arg3, swig_type_7 arg4);
-extern swig_intgo _wrap_lashup_config_load_file_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_8 arg2, swig_type_9 arg3);
-extern swig_intgo _wrap_lashup_config_get_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_10 arg2, swig_voidp arg3);
-extern swig_intgo _wrap_lashup_config_get_int_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_11 arg2, swig_type_12 arg3);
-extern swig_type_13 _wrap_lashup_config_key_count_clashup_d12096185bf5746e(void);
-extern swig_type_14 _wrap_lashup_config_key_name_clashup_d12096185bf5746e(swig_type_15 arg1);
-extern swig_intgo _wrap_lashup_node_new_clashup_d12096185bf5746e(swig_type_16 arg1, uintptr_t arg2, swig_type_17 arg3);
-extern swig_intgo _wrap_lashup_node_start_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_node_stop_clashup_d12096185bf5746e(uintptr_t arg1);
-extern void _wrap_lashup_node_destroy_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_18 _wrap_lashup_node_name_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_node_address_clashup_d12096185bf5746e(uintptr_t arg1, swig_voidp arg2);
-extern swig_intgo _wrap_lashup_node_incarnation_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_19 arg2);
-extern swig_intgo _wrap_LASHUP_EVENT_MEMBER_UPDATED_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_EVENT_MEMBER_REMOVED_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_EVENT_REACHABILITY_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_EVENT_LINK_REPORT_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_EVENT_HEALTH_CHECK_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_EVENT_NEIGHBOR_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_EVENT_MC_MESSAGE_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_EVENT_KV_CHANGED_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_EVENT_KV_DUMP_DONE_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_EVENT_KV_UPDATE_DONE_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_REACHABLE_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_UNREACHABLE_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_LEFT_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_lashup_node_event_fd_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_node_poll_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_20 arg2, swig_intgo arg3);
-extern swig_intgo _wrap_lashup_event_type_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_21 _wrap_lashup_event_node_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_22 _wrap_lashup_event_peer_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_event_state_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_23 _wrap_lashup_event_incarnation_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_24 _wrap_lashup_event_request_id_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_25 _wrap_lashup_event_rtt_us_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_26 _wrap_lashup_event_time_us_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_27 _wrap_lashup_event_topic_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_28 _wrap_lashup_event_sequence_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_29 _wrap_lashup_event_subscription_clashup_d12096185bf5746e(uintptr_t arg1);
-extern uintptr_t _wrap_lashup_event_kv_value_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_event_status_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_30 _wrap_lashup_event_error_clashup_d12096185bf5746e(uintptr_t arg1);
-extern void _wrap_lashup_event_destroy_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_node_members_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_31 arg2);
-extern void _wrap_lashup_members_destroy_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_32 _wrap_lashup_members_count_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_33 _wrap_lashup_members_find_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_34 arg2);
-extern swig_type_35 _wrap_lashup_members_name_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_36 arg2);
-extern swig_type_37 _wrap_lashup_members_address_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_38 arg2);
-extern swig_intgo _wrap_lashup_members_state_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_39 arg2);
-extern swig_type_40 _wrap_lashup_members_incarnation_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_41 arg2);
-extern swig_type_42 _wrap_lashup_members_last_heard_ms_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_43 arg2);
-extern swig_intgo _wrap_lashup_members_distance_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_44 arg2);
-extern swig_type_45 _wrap_lashup_members_neighbor_count_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_46 arg2);
-extern swig_type_47 _wrap_lashup_members_neighbor_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_48 arg2, swig_type_49 arg3);
-extern swig_type_50 _wrap_lashup_members_link_report_count_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_51 arg2);
-extern swig_type_52 _wrap_lashup_members_link_report_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_53 arg2, swig_type_54 arg3);
-extern swig_intgo _wrap_lashup_node_reachable_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_55 arg2, swig_type_56 arg3);
-extern swig_intgo _wrap_lashup_node_distance_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_57 arg2, swig_type_58 arg3);
-extern swig_intgo _wrap_lashup_node_route_tree_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_59 arg2, swig_type_60 arg3);
-extern void _wrap_lashup_route_tree_destroy_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_61 _wrap_lashup_route_tree_count_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_62 _wrap_lashup_route_tree_node_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_63 arg2);
-extern swig_type_64 _wrap_lashup_route_tree_parent_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_65 arg2);
-extern swig_intgo _wrap_lashup_route_tree_distance_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_66 arg2);
-extern swig_intgo _wrap_lashup_node_health_check_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
-extern swig_intgo _wrap_lashup_node_set_metadata_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_69 arg2);
-extern swig_intgo _wrap_lashup_node_leave_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_mc_publish_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_70 arg2, swig_type_71 arg3);
-extern swig_intgo _wrap_lashup_mc_publish_seq_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_72 arg2, swig_type_73 arg3, swig_type_74 arg4);
-extern swig_intgo _wrap_lashup_mc_subscribe_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_75 arg2);
-extern swig_intgo _wrap_lashup_mc_unsubscribe_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_76 arg2);
-extern swig_intgo _wrap_LASHUP_KV_COUNTER_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_KV_REGISTER_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_KV_FLAG_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_KV_SET_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_LASHUP_KV_MAP_clashup_d12096185bf5746e(void);
-extern swig_intgo _wrap_lashup_kv_ops_new_clashup_d12096185bf5746e(swig_type_77 arg1);
-extern void _wrap_lashup_kv_ops_destroy_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_78 _wrap_lashup_kv_ops_count_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_kv_ops_counter_add_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3);
-extern swig_intgo _wrap_lashup_kv_ops_set_add_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_81 arg2, swig_type_82 arg3);
-extern swig_intgo _wrap_lashup_kv_ops_set_remove_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_83 arg2, swig_type_84 arg3);
-extern swig_intgo _wrap_lashup_kv_ops_register_set_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_85 arg2, swig_type_86 arg3, swig_type_87 arg4);
-extern swig_intgo _wrap_lashup_kv_ops_flag_enable_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_88 arg2);
-extern swig_intgo _wrap_lashup_kv_ops_flag_disable_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_89 arg2);
-extern swig_intgo _wrap_lashup_kv_ops_remove_field_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_90 arg2, swig_intgo arg3);
-extern swig_intgo _wrap_lashup_kv_update_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_91 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_92 arg5);
-extern swig_intgo _wrap_lashup_kv_update_async_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_93 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_94 arg5);
-extern swig_intgo _wrap_lashup_kv_delete_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_95 arg2);
-extern swig_intgo _wrap_lashup_kv_get_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_96 arg2, swig_type_97 arg3);
-extern void _wrap_lashup_kv_value_destroy_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_98 _wrap_lashup_kv_value_field_count_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_kv_value_field_type_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_99 arg2);
-extern swig_type_100 _wrap_lashup_kv_value_counter_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_101 arg2);
-extern swig_intgo _wrap_lashup_kv_value_flag_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_102 arg2);
-extern swig_type_103 _wrap_lashup_kv_value_set_size_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_104 arg2);
-extern uintptr_t _wrap_lashup_kv_value_map_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_105 arg2);
-extern swig_intgo _wrap_lashup_kv_value_json_clashup_d12096185bf5746e(uintptr_t arg1, swig_voidp arg2);
-extern swig_intgo _wrap_lashup_kv_value_context_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_106 arg2);
-extern void _wrap_lashup_kv_context_destroy_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_kv_keys_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_107 arg2, swig_intgo arg3, swig_type_108 arg4);
-extern void _wrap_lashup_kv_keys_destroy_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_type_109 _wrap_lashup_kv_keys_count_clashup_d12096185bf5746e(uintptr_t arg1);
-extern swig_intgo _wrap_lashup_kv_subscribe_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_110 arg2, swig_intgo arg3, swig_type_111 arg4);
-extern swig_intgo _wrap_lashup_kv_unsubscribe_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_112 arg2);
-extern swig_intgo _wrap_lashup_node_stat_clashup_d12096185bf5746e(uintptr_t arg1, swig_type_113 arg2, swig_type_114 arg3);
-extern swig_type_115 _wrap_lashup_node_stat_count_clashup_d12096185bf5746e(void);
-extern swig_type_116 _wrap_lashup_node_stat_name_clashup_d12096185bf5746e(swig_type_117 arg1);
+typedef _gostring_ swig_type_118;
+extern void _wrap_Swig_free_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_clashup_7b752c2503e0ff11(swig_intgo arg1);
+extern swig_intgo _wrap_lashup_version_clashup_7b752c2503e0ff11(void);
+extern swig_type_1 _wrap_lashup_version_string_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_OK_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_INVALID_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_NOMEM_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_AGAIN_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_TIMEOUT_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_CLOSED_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_NOT_FOUND_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_IO_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_TLS_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_STORAGE_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_VERSION_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_CONFLICT_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_TOO_LARGE_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_STATE_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_PERMISSION_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_TYPE_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_ERR_INTERNAL_clashup_7b752c2503e0ff11(void);
+extern swig_type_2 _wrap_lashup_strerror_clashup_7b752c2503e0ff11(swig_intgo arg1);
+extern swig_type_3 _wrap_lashup_last_error_clashup_7b752c2503e0ff11(void);
+extern void _wrap_lashup_free_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_config_new_clashup_7b752c2503e0ff11(swig_type_4 arg1);
+extern void _wrap_lashup_config_destroy_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_config_set_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_5 arg2, swig_type_6 arg3, swig_type_7 arg4);
+extern swig_intgo _wrap_lashup_config_load_file_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_8 arg2, swig_type_9 arg3);
+extern swig_intgo _wrap_lashup_config_get_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_10 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_lashup_config_get_int_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_11 arg2, swig_type_12 arg3);
+extern swig_type_13 _wrap_lashup_config_key_count_clashup_7b752c2503e0ff11(void);
+extern swig_type_14 _wrap_lashup_config_key_name_clashup_7b752c2503e0ff11(swig_type_15 arg1);
+extern swig_intgo _wrap_lashup_node_new_clashup_7b752c2503e0ff11(swig_type_16 arg1, uintptr_t arg2, swig_type_17 arg3);
+extern swig_intgo _wrap_lashup_node_start_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_node_stop_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern void _wrap_lashup_node_destroy_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_18 _wrap_lashup_node_name_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_node_address_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_voidp arg2);
+extern swig_intgo _wrap_lashup_node_incarnation_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_19 arg2);
+extern swig_intgo _wrap_LASHUP_EVENT_MEMBER_UPDATED_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_EVENT_MEMBER_REMOVED_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_EVENT_REACHABILITY_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_EVENT_LINK_REPORT_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_EVENT_HEALTH_CHECK_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_EVENT_NEIGHBOR_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_EVENT_MC_MESSAGE_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_EVENT_KV_CHANGED_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_EVENT_KV_DUMP_DONE_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_EVENT_KV_UPDATE_DONE_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_REACHABLE_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_UNREACHABLE_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_LEFT_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_lashup_node_event_fd_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_node_poll_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_20 arg2, swig_intgo arg3);
+extern swig_intgo _wrap_lashup_event_type_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_21 _wrap_lashup_event_node_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_22 _wrap_lashup_event_peer_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_event_state_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_23 _wrap_lashup_event_incarnation_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_24 _wrap_lashup_event_request_id_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_25 _wrap_lashup_event_rtt_us_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_26 _wrap_lashup_event_time_us_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_27 _wrap_lashup_event_topic_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_28 _wrap_lashup_event_sequence_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_29 _wrap_lashup_event_subscription_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern uintptr_t _wrap_lashup_event_kv_value_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_event_status_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_30 _wrap_lashup_event_error_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern void _wrap_lashup_event_destroy_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_node_members_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_31 arg2);
+extern void _wrap_lashup_members_destroy_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_32 _wrap_lashup_members_count_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_33 _wrap_lashup_members_find_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_34 arg2);
+extern swig_type_35 _wrap_lashup_members_name_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_36 arg2);
+extern swig_type_37 _wrap_lashup_members_address_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_38 arg2);
+extern swig_intgo _wrap_lashup_members_state_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_39 arg2);
+extern swig_type_40 _wrap_lashup_members_incarnation_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_41 arg2);
+extern swig_type_42 _wrap_lashup_members_last_heard_ms_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_43 arg2);
+extern swig_intgo _wrap_lashup_members_distance_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_44 arg2);
+extern swig_type_45 _wrap_lashup_members_neighbor_count_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_46 arg2);
+extern swig_type_47 _wrap_lashup_members_neighbor_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_48 arg2, swig_type_49 arg3);
+extern swig_type_50 _wrap_lashup_members_link_report_count_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_51 arg2);
+extern swig_type_52 _wrap_lashup_members_link_report_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_53 arg2, swig_type_54 arg3);
+extern swig_intgo _wrap_lashup_node_reachable_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_55 arg2, swig_type_56 arg3);
+extern swig_intgo _wrap_lashup_node_distance_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_57 arg2, swig_type_58 arg3);
+extern swig_intgo _wrap_lashup_node_route_tree_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_59 arg2, swig_type_60 arg3);
+extern void _wrap_lashup_route_tree_destroy_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_61 _wrap_lashup_route_tree_count_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_62 _wrap_lashup_route_tree_node_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_63 arg2);
+extern swig_type_64 _wrap_lashup_route_tree_parent_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_65 arg2);
+extern swig_intgo _wrap_lashup_route_tree_distance_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_66 arg2);
+extern swig_intgo _wrap_lashup_node_health_check_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
+extern swig_intgo _wrap_lashup_node_set_metadata_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_69 arg2);
+extern swig_intgo _wrap_lashup_node_leave_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_mc_publish_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_70 arg2, swig_type_71 arg3);
+extern swig_intgo _wrap_lashup_mc_publish_seq_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_72 arg2, swig_type_73 arg3, swig_type_74 arg4);
+extern swig_intgo _wrap_lashup_mc_subscribe_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_75 arg2);
+extern swig_intgo _wrap_lashup_mc_unsubscribe_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_76 arg2);
+extern swig_intgo _wrap_LASHUP_KV_COUNTER_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_KV_REGISTER_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_KV_FLAG_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_KV_SET_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_KV_MAP_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_lashup_kv_ops_new_clashup_7b752c2503e0ff11(swig_type_77 arg1);
+extern void _wrap_lashup_kv_ops_destroy_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_78 _wrap_lashup_kv_ops_count_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_kv_ops_counter_add_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3);
+extern swig_intgo _wrap_lashup_kv_ops_set_add_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_81 arg2, swig_type_82 arg3);
+extern swig_intgo _wrap_lashup_kv_ops_set_remove_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_83 arg2, swig_type_84 arg3);
+extern swig_intgo _wrap_lashup_kv_ops_register_set_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_85 arg2, swig_type_86 arg3, swig_type_87 arg4);
+extern swig_intgo _wrap_lashup_kv_ops_flag_enable_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_88 arg2);
+extern swig_intgo _wrap_lashup_kv_ops_flag_disable_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_89 arg2);
+extern swig_intgo _wrap_lashup_kv_ops_remove_field_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_90 arg2, swig_intgo arg3);
+extern swig_intgo _wrap_lashup_kv_update_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_91 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_92 arg5);
+extern swig_intgo _wrap_lashup_kv_update_async_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_93 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_94 arg5);
+extern swig_intgo _wrap_lashup_kv_delete_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_95 arg2);
+extern swig_intgo _wrap_lashup_kv_get_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_96 arg2, swig_type_97 arg3);
+extern void _wrap_lashup_kv_value_destroy_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_98 _wrap_lashup_kv_value_field_count_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_kv_value_field_type_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_99 arg2);
+extern swig_type_100 _wrap_lashup_kv_value_counter_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_101 arg2);
+extern swig_intgo _wrap_lashup_kv_value_flag_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_102 arg2);
+extern swig_type_103 _wrap_lashup_kv_value_set_size_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_104 arg2);
+extern uintptr_t _wrap_lashup_kv_value_map_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_105 arg2);
+extern swig_intgo _wrap_lashup_kv_value_json_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_voidp arg2);
+extern swig_intgo _wrap_lashup_kv_value_context_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_106 arg2);
+extern void _wrap_lashup_kv_context_destroy_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_kv_keys_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_107 arg2, swig_intgo arg3, swig_type_108 arg4);
+extern void _wrap_lashup_kv_keys_destroy_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_type_109 _wrap_lashup_kv_keys_count_clashup_7b752c2503e0ff11(uintptr_t arg1);
+extern swig_intgo _wrap_lashup_kv_subscribe_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_110 arg2, swig_intgo arg3, swig_type_111 arg4);
+extern swig_intgo _wrap_lashup_kv_unsubscribe_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_112 arg2);
+extern swig_intgo _wrap_lashup_node_stat_clashup_7b752c2503e0ff11(uintptr_t arg1, swig_type_113 arg2, swig_type_114 arg3);
+extern swig_type_115 _wrap_lashup_node_stat_count_clashup_7b752c2503e0ff11(void);
+extern swig_type_116 _wrap_lashup_node_stat_name_clashup_7b752c2503e0ff11(swig_type_117 arg1);
+extern swig_intgo _wrap_LASHUP_LOG_ERROR_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_LOG_WARN_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_LOG_INFO_clashup_7b752c2503e0ff11(void);
+extern swig_intgo _wrap_LASHUP_LOG_DEBUG_clashup_7b752c2503e0ff11(void);
+extern swig_type_118 _wrap_lashup_log_level_name_clashup_7b752c2503e0ff11(swig_intgo arg1);
 #undef intgo
 */
 import "C"
@@ -307,8 +313,8 @@ func getSwigcptr(v interface{ Swigcptr() uintptr }) uintptr {
 
 type _ sync.Mutex
 
-//export cgo_panic__clashup_d12096185bf5746e
-func cgo_panic__clashup_d12096185bf5746e(p *byte) {
+//export cgo_panic__clashup_7b752c2503e0ff11
+func cgo_panic__clashup_7b752c2503e0ff11(p *byte) {
 	s := (*[1024]byte)(unsafe.Pointer(p))[:]
 	for i, b := range s {
 		if b == 0 {
@@ -332,25 +338,25 @@ func swigCopyString(s string) string {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_clashup_d12096185bf5746e(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_clashup_7b752c2503e0ff11(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_version() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_lashup_version_clashup_d12096185bf5746e())
+	swig_r = (uint)(C._wrap_lashup_version_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
 func Lashup_version_string() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_lashup_version_string_clashup_d12096185bf5746e()
+	swig_r_p := C._wrap_lashup_version_string_clashup_7b752c2503e0ff11()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -361,7 +367,7 @@ type Enum_SS_lashup_err int
 
 func _swig_getLASHUP_OK() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_OK_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_OK_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -369,7 +375,7 @@ var LASHUP_OK Enum_SS_lashup_err = _swig_getLASHUP_OK()
 
 func _swig_getLASHUP_ERR_INVALID() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_INVALID_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_INVALID_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -377,7 +383,7 @@ var LASHUP_ERR_INVALID Enum_SS_lashup_err = _swig_getLASHUP_ERR_INVALID()
 
 func _swig_getLASHUP_ERR_NOMEM() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_NOMEM_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_NOMEM_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -385,7 +391,7 @@ var LASHUP_ERR_NOMEM Enum_SS_lashup_err = _swig_getLASHUP_ERR_NOMEM()
 
 func _swig_getLASHUP_ERR_AGAIN() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_AGAIN_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_AGAIN_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -393,7 +399,7 @@ var LASHUP_ERR_AGAIN Enum_SS_lashup_err = _swig_getLASHUP_ERR_AGAIN()
 
 func _swig_getLASHUP_ERR_TIMEOUT() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_TIMEOUT_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_TIMEOUT_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -401,7 +407,7 @@ var LASHUP_ERR_TIMEOUT Enum_SS_lashup_err = _swig_getLASHUP_ERR_TIMEOUT()
 
 func _swig_getLASHUP_ERR_CLOSED() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_CLOSED_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_CLOSED_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -409,7 +415,7 @@ var LASHUP_ERR_CLOSED Enum_SS_lashup_err = _swig_getLASHUP_ERR_CLOSED()
 
 func _swig_getLASHUP_ERR_NOT_FOUND() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_NOT_FOUND_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_NOT_FOUND_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -417,7 +423,7 @@ var LASHUP_ERR_NOT_FOUND Enum_SS_lashup_err = _swig_getLASHUP_ERR_NOT_FOUND()
 
 func _swig_getLASHUP_ERR_IO() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_IO_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_IO_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -425,7 +431,7 @@ var LASHUP_ERR_IO Enum_SS_lashup_err = _swig_getLASHUP_ERR_IO()
 
 func _swig_getLASHUP_ERR_TLS() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_TLS_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_TLS_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -433,7 +439,7 @@ var LASHUP_ERR_TLS Enum_SS_lashup_err = _swig_getLASHUP_ERR_TLS()
 
 func _swig_getLASHUP_ERR_STORAGE() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_STORAGE_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_STORAGE_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -441,7 +447,7 @@ var LASHUP_ERR_STORAGE Enum_SS_lashup_err = _swig_getLASHUP_ERR_STORAGE()
 
 func _swig_getLASHUP_ERR_VERSION() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_VERSION_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_VERSION_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -449,7 +455,7 @@ var LASHUP_ERR_VERSION Enum_SS_lashup_err = _swig_getLASHUP_ERR_VERSION()
 
 func _swig_getLASHUP_ERR_CONFLICT() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_CONFLICT_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_CONFLICT_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -457,7 +463,7 @@ var LASHUP_ERR_CONFLICT Enum_SS_lashup_err = _swig_getLASHUP_ERR_CONFLICT()
 
 func _swig_getLASHUP_ERR_TOO_LARGE() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_TOO_LARGE_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_TOO_LARGE_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -465,7 +471,7 @@ var LASHUP_ERR_TOO_LARGE Enum_SS_lashup_err = _swig_getLASHUP_ERR_TOO_LARGE()
 
 func _swig_getLASHUP_ERR_STATE() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_STATE_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_STATE_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -473,7 +479,7 @@ var LASHUP_ERR_STATE Enum_SS_lashup_err = _swig_getLASHUP_ERR_STATE()
 
 func _swig_getLASHUP_ERR_PERMISSION() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_PERMISSION_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_PERMISSION_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -481,7 +487,7 @@ var LASHUP_ERR_PERMISSION Enum_SS_lashup_err = _swig_getLASHUP_ERR_PERMISSION()
 
 func _swig_getLASHUP_ERR_TYPE() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_TYPE_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_TYPE_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -489,7 +495,7 @@ var LASHUP_ERR_TYPE Enum_SS_lashup_err = _swig_getLASHUP_ERR_TYPE()
 
 func _swig_getLASHUP_ERR_INTERNAL() (_swig_ret Enum_SS_lashup_err) {
 	var swig_r Enum_SS_lashup_err
-	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_INTERNAL_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_err)(C._wrap_LASHUP_ERR_INTERNAL_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -498,7 +504,7 @@ var LASHUP_ERR_INTERNAL Enum_SS_lashup_err = _swig_getLASHUP_ERR_INTERNAL()
 func Lashup_strerror(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_lashup_strerror_clashup_d12096185bf5746e(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_lashup_strerror_clashup_7b752c2503e0ff11(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -507,7 +513,7 @@ func Lashup_strerror(arg1 int) (_swig_ret string) {
 
 func Lashup_last_error() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_lashup_last_error_clashup_d12096185bf5746e()
+	swig_r_p := C._wrap_lashup_last_error_clashup_7b752c2503e0ff11()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -516,13 +522,13 @@ func Lashup_last_error() (_swig_ret string) {
 
 func Lashup_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_lashup_free_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_free_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_config_new(arg1 []SwigcptrStruct_SS_lashup_config) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_lashup_config_new_clashup_d12096185bf5746e(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int)(C._wrap_lashup_config_new_clashup_7b752c2503e0ff11(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -531,7 +537,7 @@ func Lashup_config_new(arg1 []SwigcptrStruct_SS_lashup_config) (_swig_ret int) {
 
 func Lashup_config_destroy(arg1 Struct_SS_lashup_config) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_lashup_config_destroy_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_config_destroy_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_config_set(arg1 Struct_SS_lashup_config, arg2 string, arg3 string, arg4 []byte) (_swig_ret int) {
@@ -540,7 +546,7 @@ func Lashup_config_set(arg1 Struct_SS_lashup_config, arg2 string, arg3 string, a
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_lashup_config_set_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_lashup_config_set_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -558,7 +564,7 @@ func Lashup_config_load_file(arg1 Struct_SS_lashup_config, arg2 string, arg3 []b
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_config_load_file_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_9)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_config_load_file_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_9)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -573,7 +579,7 @@ func Lashup_config_get(arg1 Struct_SS_lashup_config, arg2 string, arg3 *string) 
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_config_get_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_lashup_config_get_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
 	*arg3 = swigCopyString(*arg3)
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -586,7 +592,7 @@ func Lashup_config_get_int(arg1 Struct_SS_lashup_config, arg2 string, arg3 []int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_config_get_int_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_config_get_int_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -598,14 +604,14 @@ func Lashup_config_get_int(arg1 Struct_SS_lashup_config, arg2 string, arg3 []int
 
 func Lashup_config_key_count() (_swig_ret int64) {
 	var swig_r int64
-	swig_r = (int64)(C._wrap_lashup_config_key_count_clashup_d12096185bf5746e())
+	swig_r = (int64)(C._wrap_lashup_config_key_count_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
 func Lashup_config_key_name(arg1 int64) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_lashup_config_key_name_clashup_d12096185bf5746e(C.swig_type_15(_swig_i_0))
+	swig_r_p := C._wrap_lashup_config_key_name_clashup_7b752c2503e0ff11(C.swig_type_15(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -617,7 +623,7 @@ func Lashup_node_new(arg1 []SwigcptrStruct_SS_lashup_node, arg2 Struct_SS_lashup
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_node_new_clashup_d12096185bf5746e(*(*C.swig_type_16)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_node_new_clashup_7b752c2503e0ff11(*(*C.swig_type_16)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -630,26 +636,26 @@ func Lashup_node_new(arg1 []SwigcptrStruct_SS_lashup_node, arg2 Struct_SS_lashup
 func Lashup_node_start(arg1 Struct_SS_lashup_node) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_lashup_node_start_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_lashup_node_start_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_node_stop(arg1 Struct_SS_lashup_node) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_lashup_node_stop_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_lashup_node_stop_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_node_destroy(arg1 Struct_SS_lashup_node) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_lashup_node_destroy_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_node_destroy_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_node_name(arg1 Struct_SS_lashup_node) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_lashup_node_name_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_lashup_node_name_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -660,7 +666,7 @@ func Lashup_node_address(arg1 Struct_SS_lashup_node, arg2 *string) (_swig_ret in
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_node_address_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
+	swig_r = (int)(C._wrap_lashup_node_address_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
 	*arg2 = swigCopyString(*arg2)
 	return swig_r
 }
@@ -669,7 +675,7 @@ func Lashup_node_incarnation(arg1 Struct_SS_lashup_node, arg2 []uint64) (_swig_r
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_node_incarnation_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_lashup_node_incarnation_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -680,7 +686,7 @@ type Enum_SS_lashup_event_type int
 
 func _swig_getLASHUP_EVENT_MEMBER_UPDATED() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_MEMBER_UPDATED_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_MEMBER_UPDATED_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -688,7 +694,7 @@ var LASHUP_EVENT_MEMBER_UPDATED Enum_SS_lashup_event_type = _swig_getLASHUP_EVEN
 
 func _swig_getLASHUP_EVENT_MEMBER_REMOVED() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_MEMBER_REMOVED_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_MEMBER_REMOVED_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -696,7 +702,7 @@ var LASHUP_EVENT_MEMBER_REMOVED Enum_SS_lashup_event_type = _swig_getLASHUP_EVEN
 
 func _swig_getLASHUP_EVENT_REACHABILITY() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_REACHABILITY_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_REACHABILITY_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -704,7 +710,7 @@ var LASHUP_EVENT_REACHABILITY Enum_SS_lashup_event_type = _swig_getLASHUP_EVENT_
 
 func _swig_getLASHUP_EVENT_LINK_REPORT() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_LINK_REPORT_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_LINK_REPORT_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -712,7 +718,7 @@ var LASHUP_EVENT_LINK_REPORT Enum_SS_lashup_event_type = _swig_getLASHUP_EVENT_L
 
 func _swig_getLASHUP_EVENT_HEALTH_CHECK() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_HEALTH_CHECK_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_HEALTH_CHECK_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -720,7 +726,7 @@ var LASHUP_EVENT_HEALTH_CHECK Enum_SS_lashup_event_type = _swig_getLASHUP_EVENT_
 
 func _swig_getLASHUP_EVENT_NEIGHBOR() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_NEIGHBOR_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_NEIGHBOR_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -728,7 +734,7 @@ var LASHUP_EVENT_NEIGHBOR Enum_SS_lashup_event_type = _swig_getLASHUP_EVENT_NEIG
 
 func _swig_getLASHUP_EVENT_MC_MESSAGE() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_MC_MESSAGE_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_MC_MESSAGE_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -736,7 +742,7 @@ var LASHUP_EVENT_MC_MESSAGE Enum_SS_lashup_event_type = _swig_getLASHUP_EVENT_MC
 
 func _swig_getLASHUP_EVENT_KV_CHANGED() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_KV_CHANGED_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_KV_CHANGED_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -744,7 +750,7 @@ var LASHUP_EVENT_KV_CHANGED Enum_SS_lashup_event_type = _swig_getLASHUP_EVENT_KV
 
 func _swig_getLASHUP_EVENT_KV_DUMP_DONE() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_KV_DUMP_DONE_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_KV_DUMP_DONE_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -752,7 +758,7 @@ var LASHUP_EVENT_KV_DUMP_DONE Enum_SS_lashup_event_type = _swig_getLASHUP_EVENT_
 
 func _swig_getLASHUP_EVENT_KV_UPDATE_DONE() (_swig_ret Enum_SS_lashup_event_type) {
 	var swig_r Enum_SS_lashup_event_type
-	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_KV_UPDATE_DONE_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_event_type)(C._wrap_LASHUP_EVENT_KV_UPDATE_DONE_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -762,7 +768,7 @@ type Enum_SS_lashup_member_state int
 
 func _swig_getLASHUP_REACHABLE() (_swig_ret Enum_SS_lashup_member_state) {
 	var swig_r Enum_SS_lashup_member_state
-	swig_r = (Enum_SS_lashup_member_state)(C._wrap_LASHUP_REACHABLE_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_member_state)(C._wrap_LASHUP_REACHABLE_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -770,7 +776,7 @@ var LASHUP_REACHABLE Enum_SS_lashup_member_state = _swig_getLASHUP_REACHABLE()
 
 func _swig_getLASHUP_UNREACHABLE() (_swig_ret Enum_SS_lashup_member_state) {
 	var swig_r Enum_SS_lashup_member_state
-	swig_r = (Enum_SS_lashup_member_state)(C._wrap_LASHUP_UNREACHABLE_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_member_state)(C._wrap_LASHUP_UNREACHABLE_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -778,7 +784,7 @@ var LASHUP_UNREACHABLE Enum_SS_lashup_member_state = _swig_getLASHUP_UNREACHABLE
 
 func _swig_getLASHUP_LEFT() (_swig_ret Enum_SS_lashup_member_state) {
 	var swig_r Enum_SS_lashup_member_state
-	swig_r = (Enum_SS_lashup_member_state)(C._wrap_LASHUP_LEFT_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_member_state)(C._wrap_LASHUP_LEFT_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -787,7 +793,7 @@ var LASHUP_LEFT Enum_SS_lashup_member_state = _swig_getLASHUP_LEFT()
 func Lashup_node_event_fd(arg1 Struct_SS_lashup_node) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_lashup_node_event_fd_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_lashup_node_event_fd_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -796,7 +802,7 @@ func Lashup_node_poll(arg1 Struct_SS_lashup_node, arg2 []SwigcptrStruct_SS_lashu
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_node_poll_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
+	swig_r = (int)(C._wrap_lashup_node_poll_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -806,14 +812,14 @@ func Lashup_node_poll(arg1 Struct_SS_lashup_node, arg2 []SwigcptrStruct_SS_lashu
 func Lashup_event_type(arg1 Struct_SS_lashup_event) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_lashup_event_type_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_lashup_event_type_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_event_node(arg1 Struct_SS_lashup_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_lashup_event_node_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_lashup_event_node_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -823,7 +829,7 @@ func Lashup_event_node(arg1 Struct_SS_lashup_event) (_swig_ret string) {
 func Lashup_event_peer(arg1 Struct_SS_lashup_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_lashup_event_peer_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_lashup_event_peer_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -833,42 +839,42 @@ func Lashup_event_peer(arg1 Struct_SS_lashup_event) (_swig_ret string) {
 func Lashup_event_state(arg1 Struct_SS_lashup_event) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_lashup_event_state_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_lashup_event_state_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_event_incarnation(arg1 Struct_SS_lashup_event) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (uint64)(C._wrap_lashup_event_incarnation_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_lashup_event_incarnation_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_event_request_id(arg1 Struct_SS_lashup_event) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (uint64)(C._wrap_lashup_event_request_id_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_lashup_event_request_id_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_event_rtt_us(arg1 Struct_SS_lashup_event) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (uint64)(C._wrap_lashup_event_rtt_us_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_lashup_event_rtt_us_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_event_time_us(arg1 Struct_SS_lashup_event) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (uint64)(C._wrap_lashup_event_time_us_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_lashup_event_time_us_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_event_topic(arg1 Struct_SS_lashup_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_lashup_event_topic_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_lashup_event_topic_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -878,35 +884,35 @@ func Lashup_event_topic(arg1 Struct_SS_lashup_event) (_swig_ret string) {
 func Lashup_event_sequence(arg1 Struct_SS_lashup_event) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (uint64)(C._wrap_lashup_event_sequence_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_lashup_event_sequence_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_event_subscription(arg1 Struct_SS_lashup_event) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (uint64)(C._wrap_lashup_event_subscription_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_lashup_event_subscription_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_event_kv_value(arg1 Struct_SS_lashup_event) (_swig_ret Struct_SS_lashup_kv_value) {
 	var swig_r Struct_SS_lashup_kv_value
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_lashup_kv_value)(SwigcptrStruct_SS_lashup_kv_value(C._wrap_lashup_event_kv_value_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_lashup_kv_value)(SwigcptrStruct_SS_lashup_kv_value(C._wrap_lashup_event_kv_value_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Lashup_event_status(arg1 Struct_SS_lashup_event) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_lashup_event_status_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_lashup_event_status_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Lashup_event_error(arg1 Struct_SS_lashup_event) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_lashup_event_error_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_lashup_event_error_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -915,14 +921,14 @@ func Lashup_event_error(arg1 Struct_SS_lashup_event) (_swig_ret string) {
 
 func Lashup_event_destroy(arg1 Struct_SS_lashup_event) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_lashup_event_destroy_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_event_destroy_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_node_members(arg1 Struct_SS_lashup_node, arg2 []SwigcptrStruct_SS_lashup_members) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_node_members_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_lashup_node_members_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -931,13 +937,13 @@ func Lashup_node_members(arg1 Struct_SS_lashup_node, arg2 []SwigcptrStruct_SS_la
 
 func Lashup_members_destroy(arg1 Struct_SS_lashup_members) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_lashup_members_destroy_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_members_destroy_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_members_count(arg1 Struct_SS_lashup_members) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_lashup_members_count_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_lashup_members_count_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -945,7 +951,7 @@ func Lashup_members_find(arg1 Struct_SS_lashup_members, arg2 string) (_swig_ret 
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_lashup_members_find_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_34)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int64)(C._wrap_lashup_members_find_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_34)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -956,7 +962,7 @@ func Lashup_members_name(arg1 Struct_SS_lashup_members, arg2 int64) (_swig_ret s
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_lashup_members_name_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1))
+	swig_r_p := C._wrap_lashup_members_name_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -967,7 +973,7 @@ func Lashup_members_address(arg1 Struct_SS_lashup_members, arg2 int64) (_swig_re
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_lashup_members_address_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_38(_swig_i_1))
+	swig_r_p := C._wrap_lashup_members_address_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_38(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -978,7 +984,7 @@ func Lashup_members_state(arg1 Struct_SS_lashup_members, arg2 int64) (_swig_ret 
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_members_state_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_39(_swig_i_1)))
+	swig_r = (int)(C._wrap_lashup_members_state_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_39(_swig_i_1)))
 	return swig_r
 }
 
@@ -986,7 +992,7 @@ func Lashup_members_incarnation(arg1 Struct_SS_lashup_members, arg2 int64) (_swi
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (uint64)(C._wrap_lashup_members_incarnation_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_41(_swig_i_1)))
+	swig_r = (uint64)(C._wrap_lashup_members_incarnation_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_41(_swig_i_1)))
 	return swig_r
 }
 
@@ -994,7 +1000,7 @@ func Lashup_members_last_heard_ms(arg1 Struct_SS_lashup_members, arg2 int64) (_s
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (uint64)(C._wrap_lashup_members_last_heard_ms_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_43(_swig_i_1)))
+	swig_r = (uint64)(C._wrap_lashup_members_last_heard_ms_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_43(_swig_i_1)))
 	return swig_r
 }
 
@@ -1002,7 +1008,7 @@ func Lashup_members_distance(arg1 Struct_SS_lashup_members, arg2 int64) (_swig_r
 	var swig_r uint
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (uint)(C._wrap_lashup_members_distance_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_44(_swig_i_1)))
+	swig_r = (uint)(C._wrap_lashup_members_distance_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_44(_swig_i_1)))
 	return swig_r
 }
 
@@ -1010,7 +1016,7 @@ func Lashup_members_neighbor_count(arg1 Struct_SS_lashup_members, arg2 int64) (_
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_lashup_members_neighbor_count_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
+	swig_r = (int64)(C._wrap_lashup_members_neighbor_count_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
 	return swig_r
 }
 
@@ -1019,7 +1025,7 @@ func Lashup_members_neighbor(arg1 Struct_SS_lashup_members, arg2 int64, arg3 int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_lashup_members_neighbor_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_48(_swig_i_1), C.swig_type_49(_swig_i_2))
+	swig_r_p := C._wrap_lashup_members_neighbor_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_48(_swig_i_1), C.swig_type_49(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1030,7 +1036,7 @@ func Lashup_members_link_report_count(arg1 Struct_SS_lashup_members, arg2 int64)
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_lashup_members_link_report_count_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_51(_swig_i_1)))
+	swig_r = (int64)(C._wrap_lashup_members_link_report_count_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_51(_swig_i_1)))
 	return swig_r
 }
 
@@ -1039,7 +1045,7 @@ func Lashup_members_link_report(arg1 Struct_SS_lashup_members, arg2 int64, arg3 
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_lashup_members_link_report_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_53(_swig_i_1), C.swig_type_54(_swig_i_2))
+	swig_r_p := C._wrap_lashup_members_link_report_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_53(_swig_i_1), C.swig_type_54(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1051,7 +1057,7 @@ func Lashup_node_reachable(arg1 Struct_SS_lashup_node, arg2 string, arg3 []bool)
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_node_reachable_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_node_reachable_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1066,7 +1072,7 @@ func Lashup_node_distance(arg1 Struct_SS_lashup_node, arg2 string, arg3 []uint32
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_node_distance_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_58)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_node_distance_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_58)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1081,7 +1087,7 @@ func Lashup_node_route_tree(arg1 Struct_SS_lashup_node, arg2 string, arg3 []Swig
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_node_route_tree_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_node_route_tree_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1093,13 +1099,13 @@ func Lashup_node_route_tree(arg1 Struct_SS_lashup_node, arg2 string, arg3 []Swig
 
 func Lashup_route_tree_destroy(arg1 Struct_SS_lashup_route_tree) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_lashup_route_tree_destroy_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_route_tree_destroy_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_route_tree_count(arg1 Struct_SS_lashup_route_tree) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_lashup_route_tree_count_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_lashup_route_tree_count_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1107,7 +1113,7 @@ func Lashup_route_tree_node(arg1 Struct_SS_lashup_route_tree, arg2 int64) (_swig
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_lashup_route_tree_node_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_63(_swig_i_1))
+	swig_r_p := C._wrap_lashup_route_tree_node_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_63(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1118,7 +1124,7 @@ func Lashup_route_tree_parent(arg1 Struct_SS_lashup_route_tree, arg2 int64) (_sw
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_lashup_route_tree_parent_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1))
+	swig_r_p := C._wrap_lashup_route_tree_parent_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1129,7 +1135,7 @@ func Lashup_route_tree_distance(arg1 Struct_SS_lashup_route_tree, arg2 int64) (_
 	var swig_r uint
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (uint)(C._wrap_lashup_route_tree_distance_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_66(_swig_i_1)))
+	swig_r = (uint)(C._wrap_lashup_route_tree_distance_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_66(_swig_i_1)))
 	return swig_r
 }
 
@@ -1138,7 +1144,7 @@ func Lashup_node_health_check(arg1 Struct_SS_lashup_node, arg2 string, arg3 []ui
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_node_health_check_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_node_health_check_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1152,7 +1158,7 @@ func Lashup_node_set_metadata(arg1 Struct_SS_lashup_node, arg2 []byte) (_swig_re
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_node_set_metadata_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_lashup_node_set_metadata_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1162,7 +1168,7 @@ func Lashup_node_set_metadata(arg1 Struct_SS_lashup_node, arg2 []byte) (_swig_re
 func Lashup_node_leave(arg1 Struct_SS_lashup_node) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_lashup_node_leave_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_lashup_node_leave_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1171,7 +1177,7 @@ func Lashup_mc_publish(arg1 Struct_SS_lashup_node, arg2 string, arg3 []byte) (_s
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_mc_publish_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_mc_publish_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1187,7 +1193,7 @@ func Lashup_mc_publish_seq(arg1 Struct_SS_lashup_node, arg2 string, arg3 []byte,
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_lashup_mc_publish_seq_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_72)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_74)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_lashup_mc_publish_seq_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_72)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_74)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1204,7 +1210,7 @@ func Lashup_mc_subscribe(arg1 Struct_SS_lashup_node, arg2 string) (_swig_ret int
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_mc_subscribe_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_lashup_mc_subscribe_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1215,7 +1221,7 @@ func Lashup_mc_unsubscribe(arg1 Struct_SS_lashup_node, arg2 string) (_swig_ret i
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_mc_unsubscribe_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_76)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_lashup_mc_unsubscribe_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_76)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1226,7 +1232,7 @@ type Enum_SS_lashup_kv_type int
 
 func _swig_getLASHUP_KV_COUNTER() (_swig_ret Enum_SS_lashup_kv_type) {
 	var swig_r Enum_SS_lashup_kv_type
-	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_COUNTER_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_COUNTER_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -1234,7 +1240,7 @@ var LASHUP_KV_COUNTER Enum_SS_lashup_kv_type = _swig_getLASHUP_KV_COUNTER()
 
 func _swig_getLASHUP_KV_REGISTER() (_swig_ret Enum_SS_lashup_kv_type) {
 	var swig_r Enum_SS_lashup_kv_type
-	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_REGISTER_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_REGISTER_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -1242,7 +1248,7 @@ var LASHUP_KV_REGISTER Enum_SS_lashup_kv_type = _swig_getLASHUP_KV_REGISTER()
 
 func _swig_getLASHUP_KV_FLAG() (_swig_ret Enum_SS_lashup_kv_type) {
 	var swig_r Enum_SS_lashup_kv_type
-	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_FLAG_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_FLAG_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -1250,7 +1256,7 @@ var LASHUP_KV_FLAG Enum_SS_lashup_kv_type = _swig_getLASHUP_KV_FLAG()
 
 func _swig_getLASHUP_KV_SET() (_swig_ret Enum_SS_lashup_kv_type) {
 	var swig_r Enum_SS_lashup_kv_type
-	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_SET_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_SET_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -1258,7 +1264,7 @@ var LASHUP_KV_SET Enum_SS_lashup_kv_type = _swig_getLASHUP_KV_SET()
 
 func _swig_getLASHUP_KV_MAP() (_swig_ret Enum_SS_lashup_kv_type) {
 	var swig_r Enum_SS_lashup_kv_type
-	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_MAP_clashup_d12096185bf5746e())
+	swig_r = (Enum_SS_lashup_kv_type)(C._wrap_LASHUP_KV_MAP_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
@@ -1267,7 +1273,7 @@ var LASHUP_KV_MAP Enum_SS_lashup_kv_type = _swig_getLASHUP_KV_MAP()
 func Lashup_kv_ops_new(arg1 []SwigcptrStruct_SS_lashup_kv_ops) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_lashup_kv_ops_new_clashup_d12096185bf5746e(*(*C.swig_type_77)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int)(C._wrap_lashup_kv_ops_new_clashup_7b752c2503e0ff11(*(*C.swig_type_77)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1276,13 +1282,13 @@ func Lashup_kv_ops_new(arg1 []SwigcptrStruct_SS_lashup_kv_ops) (_swig_ret int) {
 
 func Lashup_kv_ops_destroy(arg1 Struct_SS_lashup_kv_ops) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_lashup_kv_ops_destroy_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_kv_ops_destroy_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_kv_ops_count(arg1 Struct_SS_lashup_kv_ops) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_lashup_kv_ops_count_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_lashup_kv_ops_count_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1291,7 +1297,7 @@ func Lashup_kv_ops_counter_add(arg1 Struct_SS_lashup_kv_ops, arg2 string, arg3 i
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_kv_ops_counter_add_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), C.swig_type_80(_swig_i_2)))
+	swig_r = (int)(C._wrap_lashup_kv_ops_counter_add_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), C.swig_type_80(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1303,7 +1309,7 @@ func Lashup_kv_ops_set_add(arg1 Struct_SS_lashup_kv_ops, arg2 string, arg3 []byt
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_kv_ops_set_add_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_81)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_82)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_kv_ops_set_add_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_81)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_82)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1318,7 +1324,7 @@ func Lashup_kv_ops_set_remove(arg1 Struct_SS_lashup_kv_ops, arg2 string, arg3 []
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_kv_ops_set_remove_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_83)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_kv_ops_set_remove_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_83)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1334,7 +1340,7 @@ func Lashup_kv_ops_register_set(arg1 Struct_SS_lashup_kv_ops, arg2 string, arg3 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_lashup_kv_ops_register_set_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_85)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_86)(unsafe.Pointer(&_swig_i_2)), C.swig_type_87(_swig_i_3)))
+	swig_r = (int)(C._wrap_lashup_kv_ops_register_set_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_85)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_86)(unsafe.Pointer(&_swig_i_2)), C.swig_type_87(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1348,7 +1354,7 @@ func Lashup_kv_ops_flag_enable(arg1 Struct_SS_lashup_kv_ops, arg2 string) (_swig
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_kv_ops_flag_enable_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_lashup_kv_ops_flag_enable_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1359,7 +1365,7 @@ func Lashup_kv_ops_flag_disable(arg1 Struct_SS_lashup_kv_ops, arg2 string) (_swi
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_kv_ops_flag_disable_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_lashup_kv_ops_flag_disable_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1371,7 +1377,7 @@ func Lashup_kv_ops_remove_field(arg1 Struct_SS_lashup_kv_ops, arg2 string, arg3 
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_kv_ops_remove_field_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
+	swig_r = (int)(C._wrap_lashup_kv_ops_remove_field_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1385,7 +1391,7 @@ func Lashup_kv_update(arg1 Struct_SS_lashup_node, arg2 []byte, arg3 Struct_SS_la
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_lashup_kv_update_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_92)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_lashup_kv_update_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_92)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1402,7 +1408,7 @@ func Lashup_kv_update_async(arg1 Struct_SS_lashup_node, arg2 []byte, arg3 Struct
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_lashup_kv_update_async_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_94)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_lashup_kv_update_async_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_94)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1416,7 +1422,7 @@ func Lashup_kv_delete(arg1 Struct_SS_lashup_node, arg2 []byte) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_kv_delete_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_lashup_kv_delete_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1428,7 +1434,7 @@ func Lashup_kv_get(arg1 Struct_SS_lashup_node, arg2 []byte, arg3 []SwigcptrStruc
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_kv_get_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_96)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_kv_get_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_96)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1440,13 +1446,13 @@ func Lashup_kv_get(arg1 Struct_SS_lashup_node, arg2 []byte, arg3 []SwigcptrStruc
 
 func Lashup_kv_value_destroy(arg1 Struct_SS_lashup_kv_value) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_lashup_kv_value_destroy_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_kv_value_destroy_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_kv_value_field_count(arg1 Struct_SS_lashup_kv_value) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_lashup_kv_value_field_count_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_lashup_kv_value_field_count_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1454,7 +1460,7 @@ func Lashup_kv_value_field_type(arg1 Struct_SS_lashup_kv_value, arg2 int64) (_sw
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_kv_value_field_type_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_99(_swig_i_1)))
+	swig_r = (int)(C._wrap_lashup_kv_value_field_type_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_99(_swig_i_1)))
 	return swig_r
 }
 
@@ -1462,7 +1468,7 @@ func Lashup_kv_value_counter(arg1 Struct_SS_lashup_kv_value, arg2 int64) (_swig_
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_lashup_kv_value_counter_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_101(_swig_i_1)))
+	swig_r = (int64)(C._wrap_lashup_kv_value_counter_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_101(_swig_i_1)))
 	return swig_r
 }
 
@@ -1470,7 +1476,7 @@ func Lashup_kv_value_flag(arg1 Struct_SS_lashup_kv_value, arg2 int64) (_swig_ret
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_kv_value_flag_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_102(_swig_i_1)))
+	swig_r = (int)(C._wrap_lashup_kv_value_flag_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_102(_swig_i_1)))
 	return swig_r
 }
 
@@ -1478,7 +1484,7 @@ func Lashup_kv_value_set_size(arg1 Struct_SS_lashup_kv_value, arg2 int64) (_swig
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_lashup_kv_value_set_size_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_104(_swig_i_1)))
+	swig_r = (int64)(C._wrap_lashup_kv_value_set_size_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_104(_swig_i_1)))
 	return swig_r
 }
 
@@ -1486,7 +1492,7 @@ func Lashup_kv_value_map(arg1 Struct_SS_lashup_kv_value, arg2 int64) (_swig_ret 
 	var swig_r Struct_SS_lashup_kv_value
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (Struct_SS_lashup_kv_value)(SwigcptrStruct_SS_lashup_kv_value(C._wrap_lashup_kv_value_map_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_105(_swig_i_1))))
+	swig_r = (Struct_SS_lashup_kv_value)(SwigcptrStruct_SS_lashup_kv_value(C._wrap_lashup_kv_value_map_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_105(_swig_i_1))))
 	return swig_r
 }
 
@@ -1494,7 +1500,7 @@ func Lashup_kv_value_json(arg1 Struct_SS_lashup_kv_value, arg2 *string) (_swig_r
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_kv_value_json_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
+	swig_r = (int)(C._wrap_lashup_kv_value_json_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
 	*arg2 = swigCopyString(*arg2)
 	return swig_r
 }
@@ -1503,7 +1509,7 @@ func Lashup_kv_value_context(arg1 Struct_SS_lashup_kv_value, arg2 []SwigcptrStru
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_kv_value_context_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_106)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_lashup_kv_value_context_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_106)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1512,7 +1518,7 @@ func Lashup_kv_value_context(arg1 Struct_SS_lashup_kv_value, arg2 []SwigcptrStru
 
 func Lashup_kv_context_destroy(arg1 Struct_SS_lashup_kv_context) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_lashup_kv_context_destroy_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_kv_context_destroy_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_kv_keys(arg1 Struct_SS_lashup_node, arg2 string, arg3 int, arg4 []SwigcptrStruct_SS_lashup_kv_keys) (_swig_ret int) {
@@ -1521,7 +1527,7 @@ func Lashup_kv_keys(arg1 Struct_SS_lashup_node, arg2 string, arg3 int, arg4 []Sw
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_lashup_kv_keys_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_107)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), *(*C.swig_type_108)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_lashup_kv_keys_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_107)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), *(*C.swig_type_108)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1533,13 +1539,13 @@ func Lashup_kv_keys(arg1 Struct_SS_lashup_node, arg2 string, arg3 int, arg4 []Sw
 
 func Lashup_kv_keys_destroy(arg1 Struct_SS_lashup_kv_keys) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_lashup_kv_keys_destroy_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0))
+	C._wrap_lashup_kv_keys_destroy_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0))
 }
 
 func Lashup_kv_keys_count(arg1 Struct_SS_lashup_kv_keys) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_lashup_kv_keys_count_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_lashup_kv_keys_count_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1549,7 +1555,7 @@ func Lashup_kv_subscribe(arg1 Struct_SS_lashup_node, arg2 string, arg3 int, arg4
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_lashup_kv_subscribe_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_110)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), *(*C.swig_type_111)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_lashup_kv_subscribe_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_110)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), *(*C.swig_type_111)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1563,7 +1569,7 @@ func Lashup_kv_unsubscribe(arg1 Struct_SS_lashup_node, arg2 uint64) (_swig_ret i
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_lashup_kv_unsubscribe_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), C.swig_type_112(_swig_i_1)))
+	swig_r = (int)(C._wrap_lashup_kv_unsubscribe_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), C.swig_type_112(_swig_i_1)))
 	return swig_r
 }
 
@@ -1572,7 +1578,7 @@ func Lashup_node_stat(arg1 Struct_SS_lashup_node, arg2 string, arg3 []uint64) (_
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_lashup_node_stat_clashup_d12096185bf5746e(C.uintptr_t(_swig_i_0), *(*C.swig_type_113)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_114)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_lashup_node_stat_clashup_7b752c2503e0ff11(C.uintptr_t(_swig_i_0), *(*C.swig_type_113)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_114)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1584,14 +1590,58 @@ func Lashup_node_stat(arg1 Struct_SS_lashup_node, arg2 string, arg3 []uint64) (_
 
 func Lashup_node_stat_count() (_swig_ret int64) {
 	var swig_r int64
-	swig_r = (int64)(C._wrap_lashup_node_stat_count_clashup_d12096185bf5746e())
+	swig_r = (int64)(C._wrap_lashup_node_stat_count_clashup_7b752c2503e0ff11())
 	return swig_r
 }
 
 func Lashup_node_stat_name(arg1 int64) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_lashup_node_stat_name_clashup_d12096185bf5746e(C.swig_type_117(_swig_i_0))
+	swig_r_p := C._wrap_lashup_node_stat_name_clashup_7b752c2503e0ff11(C.swig_type_117(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+	swig_r_1 = swigCopyString(swig_r)
+	return swig_r_1
+}
+
+type Enum_SS_lashup_log_level int
+
+func _swig_getLASHUP_LOG_ERROR() (_swig_ret Enum_SS_lashup_log_level) {
+	var swig_r Enum_SS_lashup_log_level
+	swig_r = (Enum_SS_lashup_log_level)(C._wrap_LASHUP_LOG_ERROR_clashup_7b752c2503e0ff11())
+	return swig_r
+}
+
+var LASHUP_LOG_ERROR Enum_SS_lashup_log_level = _swig_getLASHUP_LOG_ERROR()
+
+func _swig_getLASHUP_LOG_WARN() (_swig_ret Enum_SS_lashup_log_level) {
+	var swig_r Enum_SS_lashup_log_level
+	swig_r = (Enum_SS_lashup_log_level)(C._wrap_LASHUP_LOG_WARN_clashup_7b752c2503e0ff11())
+	return swig_r
+}
+
+var LASHUP_LOG_WARN Enum_SS_lashup_log_level = _swig_getLASHUP_LOG_WARN()
+
+func _swig_getLASHUP_LOG_INFO() (_swig_ret Enum_SS_lashup_log_level) {
+	var swig_r Enum_SS_lashup_log_level
+	swig_r = (Enum_SS_lashup_log_level)(C._wrap_LASHUP_LOG_INFO_clashup_7b752c2503e0ff11())
+	return swig_r
+}
+
+var LASHUP_LOG_INFO Enum_SS_lashup_log_level = _swig_getLASHUP_LOG_INFO()
+
+func _swig_getLASHUP_LOG_DEBUG() (_swig_ret Enum_SS_lashup_log_level) {
+	var swig_r Enum_SS_lashup_log_level
+	swig_r = (Enum_SS_lashup_log_level)(C._wrap_LASHUP_LOG_DEBUG_clashup_7b752c2503e0ff11())
+	return swig_r
+}
+
+var LASHUP_LOG_DEBUG Enum_SS_lashup_log_level = _swig_getLASHUP_LOG_DEBUG()
+
+func Lashup_log_level_name(arg1 int) (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_lashup_log_level_name_clashup_7b752c2503e0ff11(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__clashup_d12096185bf5746e(const char*);
+  void cgo_panic__clashup_7b752c2503e0ff11(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__clashup_d12096185bf5746e(p);
+  cgo_panic__clashup_7b752c2503e0ff11(p);
 }
 
 
@@ -202,7 +202,7 @@ static void* Swig_malloc(int c) {
 extern "C" {
 #endif
 
-void _wrap_Swig_free_clashup_d12096185bf5746e(void *_swig_go_0) {
+void _wrap_Swig_free_clashup_7b752c2503e0ff11(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -212,7 +212,7 @@ void _wrap_Swig_free_clashup_d12096185bf5746e(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_clashup_d12096185bf5746e(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_clashup_7b752c2503e0ff11(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -225,7 +225,7 @@ void *_wrap_Swig_malloc_clashup_d12096185bf5746e(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_lashup_version_clashup_d12096185bf5746e() {
+intgo _wrap_lashup_version_clashup_7b752c2503e0ff11() {
   uint32_t result;
   intgo _swig_go_result;
   
@@ -236,7 +236,7 @@ intgo _wrap_lashup_version_clashup_d12096185bf5746e() {
 }
 
 
-_gostring_ _wrap_lashup_version_string_clashup_d12096185bf5746e() {
+_gostring_ _wrap_lashup_version_string_clashup_7b752c2503e0ff11() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -247,7 +247,7 @@ _gostring_ _wrap_lashup_version_string_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_OK_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_OK_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -259,7 +259,7 @@ intgo _wrap_LASHUP_OK_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_INVALID_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_INVALID_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -271,7 +271,7 @@ intgo _wrap_LASHUP_ERR_INVALID_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_NOMEM_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_NOMEM_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -283,7 +283,7 @@ intgo _wrap_LASHUP_ERR_NOMEM_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_AGAIN_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_AGAIN_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -295,7 +295,7 @@ intgo _wrap_LASHUP_ERR_AGAIN_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_TIMEOUT_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_TIMEOUT_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -307,7 +307,7 @@ intgo _wrap_LASHUP_ERR_TIMEOUT_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_CLOSED_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_CLOSED_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -319,7 +319,7 @@ intgo _wrap_LASHUP_ERR_CLOSED_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_NOT_FOUND_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_NOT_FOUND_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -331,7 +331,7 @@ intgo _wrap_LASHUP_ERR_NOT_FOUND_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_IO_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_IO_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -343,7 +343,7 @@ intgo _wrap_LASHUP_ERR_IO_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_TLS_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_TLS_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -355,7 +355,7 @@ intgo _wrap_LASHUP_ERR_TLS_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_STORAGE_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_STORAGE_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -367,7 +367,7 @@ intgo _wrap_LASHUP_ERR_STORAGE_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_VERSION_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_VERSION_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -379,7 +379,7 @@ intgo _wrap_LASHUP_ERR_VERSION_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_CONFLICT_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_CONFLICT_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -391,7 +391,7 @@ intgo _wrap_LASHUP_ERR_CONFLICT_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_TOO_LARGE_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_TOO_LARGE_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -403,7 +403,7 @@ intgo _wrap_LASHUP_ERR_TOO_LARGE_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_STATE_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_STATE_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -415,7 +415,7 @@ intgo _wrap_LASHUP_ERR_STATE_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_PERMISSION_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_PERMISSION_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -427,7 +427,7 @@ intgo _wrap_LASHUP_ERR_PERMISSION_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_TYPE_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_TYPE_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -439,7 +439,7 @@ intgo _wrap_LASHUP_ERR_TYPE_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_ERR_INTERNAL_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_ERR_INTERNAL_clashup_7b752c2503e0ff11() {
   enum lashup_err result;
   intgo _swig_go_result;
   
@@ -451,7 +451,7 @@ intgo _wrap_LASHUP_ERR_INTERNAL_clashup_d12096185bf5746e() {
 }
 
 
-_gostring_ _wrap_lashup_strerror_clashup_d12096185bf5746e(intgo _swig_go_0) {
+_gostring_ _wrap_lashup_strerror_clashup_7b752c2503e0ff11(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -464,7 +464,7 @@ _gostring_ _wrap_lashup_strerror_clashup_d12096185bf5746e(intgo _swig_go_0) {
 }
 
 
-_gostring_ _wrap_lashup_last_error_clashup_d12096185bf5746e() {
+_gostring_ _wrap_lashup_last_error_clashup_7b752c2503e0ff11() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -475,7 +475,7 @@ _gostring_ _wrap_lashup_last_error_clashup_d12096185bf5746e() {
 }
 
 
-void _wrap_lashup_free_clashup_d12096185bf5746e(void *_swig_go_0) {
+void _wrap_lashup_free_clashup_7b752c2503e0ff11(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -485,7 +485,7 @@ void _wrap_lashup_free_clashup_d12096185bf5746e(void *_swig_go_0) {
 }
 
 
-intgo _wrap_lashup_config_new_clashup_d12096185bf5746e(_goslice_ _swig_go_0) {
+intgo _wrap_lashup_config_new_clashup_7b752c2503e0ff11(_goslice_ _swig_go_0) {
   lashup_config_t **arg1 = (lashup_config_t **) 0 ;
   lashup_config_t *handle_temp1 = NULL ;
   int result;
@@ -509,7 +509,7 @@ intgo _wrap_lashup_config_new_clashup_d12096185bf5746e(_goslice_ _swig_go_0) {
 }
 
 
-void _wrap_lashup_config_destroy_clashup_d12096185bf5746e(struct lashup_config *_swig_go_0) {
+void _wrap_lashup_config_destroy_clashup_7b752c2503e0ff11(struct lashup_config *_swig_go_0) {
   lashup_config_t *arg1 = (lashup_config_t *) 0 ;
   
   arg1 = *(lashup_config_t **)&_swig_go_0; 
@@ -519,7 +519,7 @@ void _wrap_lashup_config_destroy_clashup_d12096185bf5746e(struct lashup_config *
 }
 
 
-intgo _wrap_lashup_config_set_clashup_d12096185bf5746e(struct lashup_config *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_lashup_config_set_clashup_7b752c2503e0ff11(struct lashup_config *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
   lashup_config_t *arg1 = (lashup_config_t *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -552,7 +552,7 @@ intgo _wrap_lashup_config_set_clashup_d12096185bf5746e(struct lashup_config *_sw
 }
 
 
-intgo _wrap_lashup_config_load_file_clashup_d12096185bf5746e(struct lashup_config *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_config_load_file_clashup_7b752c2503e0ff11(struct lashup_config *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_config_t *arg1 = (lashup_config_t *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -578,7 +578,7 @@ intgo _wrap_lashup_config_load_file_clashup_d12096185bf5746e(struct lashup_confi
 }
 
 
-intgo _wrap_lashup_config_get_clashup_d12096185bf5746e(struct lashup_config *_swig_go_0, _gostring_ _swig_go_1, _gostring_* _swig_go_2) {
+intgo _wrap_lashup_config_get_clashup_7b752c2503e0ff11(struct lashup_config *_swig_go_0, _gostring_ _swig_go_1, _gostring_* _swig_go_2) {
   lashup_config_t *arg1 = (lashup_config_t *) 0 ;
   char *arg2 = (char *) 0 ;
   char **arg3 = (char **) 0 ;
@@ -606,7 +606,7 @@ intgo _wrap_lashup_config_get_clashup_d12096185bf5746e(struct lashup_config *_sw
 }
 
 
-intgo _wrap_lashup_config_get_int_clashup_d12096185bf5746e(struct lashup_config *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_config_get_int_clashup_7b752c2503e0ff11(struct lashup_config *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_config_t *arg1 = (lashup_config_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int64_t *arg3 = (int64_t *) 0 ;
@@ -635,7 +635,7 @@ intgo _wrap_lashup_config_get_int_clashup_d12096185bf5746e(struct lashup_config 
 }
 
 
-long long _wrap_lashup_config_key_count_clashup_d12096185bf5746e() {
+long long _wrap_lashup_config_key_count_clashup_7b752c2503e0ff11() {
   size_t result;
   long long _swig_go_result;
   
@@ -646,7 +646,7 @@ long long _wrap_lashup_config_key_count_clashup_d12096185bf5746e() {
 }
 
 
-_gostring_ _wrap_lashup_config_key_name_clashup_d12096185bf5746e(long long _swig_go_0) {
+_gostring_ _wrap_lashup_config_key_name_clashup_7b752c2503e0ff11(long long _swig_go_0) {
   size_t arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -659,7 +659,7 @@ _gostring_ _wrap_lashup_config_key_name_clashup_d12096185bf5746e(long long _swig
 }
 
 
-intgo _wrap_lashup_node_new_clashup_d12096185bf5746e(_goslice_ _swig_go_0, struct lashup_config *_swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_node_new_clashup_7b752c2503e0ff11(_goslice_ _swig_go_0, struct lashup_config *_swig_go_1, _goslice_ _swig_go_2) {
   lashup_node_t **arg1 = (lashup_node_t **) 0 ;
   lashup_config_t *arg2 = (lashup_config_t *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -691,7 +691,7 @@ intgo _wrap_lashup_node_new_clashup_d12096185bf5746e(_goslice_ _swig_go_0, struc
 }
 
 
-intgo _wrap_lashup_node_start_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0) {
+intgo _wrap_lashup_node_start_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -704,7 +704,7 @@ intgo _wrap_lashup_node_start_clashup_d12096185bf5746e(struct lashup_node *_swig
 }
 
 
-intgo _wrap_lashup_node_stop_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0) {
+intgo _wrap_lashup_node_stop_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -717,7 +717,7 @@ intgo _wrap_lashup_node_stop_clashup_d12096185bf5746e(struct lashup_node *_swig_
 }
 
 
-void _wrap_lashup_node_destroy_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0) {
+void _wrap_lashup_node_destroy_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   
   arg1 = *(lashup_node_t **)&_swig_go_0; 
@@ -727,7 +727,7 @@ void _wrap_lashup_node_destroy_clashup_d12096185bf5746e(struct lashup_node *_swi
 }
 
 
-_gostring_ _wrap_lashup_node_name_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0) {
+_gostring_ _wrap_lashup_node_name_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -740,7 +740,7 @@ _gostring_ _wrap_lashup_node_name_clashup_d12096185bf5746e(struct lashup_node *_
 }
 
 
-intgo _wrap_lashup_node_address_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_* _swig_go_1) {
+intgo _wrap_lashup_node_address_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_* _swig_go_1) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char **arg2 = (char **) 0 ;
   char *string_temp2 = NULL ;
@@ -761,7 +761,7 @@ intgo _wrap_lashup_node_address_clashup_d12096185bf5746e(struct lashup_node *_sw
 }
 
 
-intgo _wrap_lashup_node_incarnation_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_lashup_node_incarnation_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   uint64_t *arg2 = (uint64_t *) 0 ;
   uint64_t scalar_temp2 = 0 ;
@@ -783,7 +783,7 @@ intgo _wrap_lashup_node_incarnation_clashup_d12096185bf5746e(struct lashup_node 
 }
 
 
-intgo _wrap_LASHUP_EVENT_MEMBER_UPDATED_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_MEMBER_UPDATED_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -795,7 +795,7 @@ intgo _wrap_LASHUP_EVENT_MEMBER_UPDATED_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_EVENT_MEMBER_REMOVED_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_MEMBER_REMOVED_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -807,7 +807,7 @@ intgo _wrap_LASHUP_EVENT_MEMBER_REMOVED_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_EVENT_REACHABILITY_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_REACHABILITY_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -819,7 +819,7 @@ intgo _wrap_LASHUP_EVENT_REACHABILITY_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_EVENT_LINK_REPORT_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_LINK_REPORT_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -831,7 +831,7 @@ intgo _wrap_LASHUP_EVENT_LINK_REPORT_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_EVENT_HEALTH_CHECK_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_HEALTH_CHECK_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -843,7 +843,7 @@ intgo _wrap_LASHUP_EVENT_HEALTH_CHECK_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_EVENT_NEIGHBOR_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_NEIGHBOR_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -855,7 +855,7 @@ intgo _wrap_LASHUP_EVENT_NEIGHBOR_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_EVENT_MC_MESSAGE_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_MC_MESSAGE_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -867,7 +867,7 @@ intgo _wrap_LASHUP_EVENT_MC_MESSAGE_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_EVENT_KV_CHANGED_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_KV_CHANGED_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -879,7 +879,7 @@ intgo _wrap_LASHUP_EVENT_KV_CHANGED_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_EVENT_KV_DUMP_DONE_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_KV_DUMP_DONE_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -891,7 +891,7 @@ intgo _wrap_LASHUP_EVENT_KV_DUMP_DONE_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_EVENT_KV_UPDATE_DONE_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_EVENT_KV_UPDATE_DONE_clashup_7b752c2503e0ff11() {
   enum lashup_event_type result;
   intgo _swig_go_result;
   
@@ -903,7 +903,7 @@ intgo _wrap_LASHUP_EVENT_KV_UPDATE_DONE_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_REACHABLE_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_REACHABLE_clashup_7b752c2503e0ff11() {
   enum lashup_member_state result;
   intgo _swig_go_result;
   
@@ -915,7 +915,7 @@ intgo _wrap_LASHUP_REACHABLE_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_UNREACHABLE_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_UNREACHABLE_clashup_7b752c2503e0ff11() {
   enum lashup_member_state result;
   intgo _swig_go_result;
   
@@ -927,7 +927,7 @@ intgo _wrap_LASHUP_UNREACHABLE_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_LEFT_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_LEFT_clashup_7b752c2503e0ff11() {
   enum lashup_member_state result;
   intgo _swig_go_result;
   
@@ -939,7 +939,7 @@ intgo _wrap_LASHUP_LEFT_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_lashup_node_event_fd_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0) {
+intgo _wrap_lashup_node_event_fd_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -952,7 +952,7 @@ intgo _wrap_lashup_node_event_fd_clashup_d12096185bf5746e(struct lashup_node *_s
 }
 
 
-intgo _wrap_lashup_node_poll_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1, intgo _swig_go_2) {
+intgo _wrap_lashup_node_poll_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1, intgo _swig_go_2) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   lashup_event_t **arg2 = (lashup_event_t **) 0 ;
   int arg3 ;
@@ -980,7 +980,7 @@ intgo _wrap_lashup_node_poll_clashup_d12096185bf5746e(struct lashup_node *_swig_
 }
 
 
-intgo _wrap_lashup_event_type_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+intgo _wrap_lashup_event_type_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -993,7 +993,7 @@ intgo _wrap_lashup_event_type_clashup_d12096185bf5746e(struct lashup_event *_swi
 }
 
 
-_gostring_ _wrap_lashup_event_node_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+_gostring_ _wrap_lashup_event_node_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1006,7 +1006,7 @@ _gostring_ _wrap_lashup_event_node_clashup_d12096185bf5746e(struct lashup_event 
 }
 
 
-_gostring_ _wrap_lashup_event_peer_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+_gostring_ _wrap_lashup_event_peer_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1019,7 +1019,7 @@ _gostring_ _wrap_lashup_event_peer_clashup_d12096185bf5746e(struct lashup_event 
 }
 
 
-intgo _wrap_lashup_event_state_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+intgo _wrap_lashup_event_state_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1032,7 +1032,7 @@ intgo _wrap_lashup_event_state_clashup_d12096185bf5746e(struct lashup_event *_sw
 }
 
 
-long long _wrap_lashup_event_incarnation_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+long long _wrap_lashup_event_incarnation_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1045,7 +1045,7 @@ long long _wrap_lashup_event_incarnation_clashup_d12096185bf5746e(struct lashup_
 }
 
 
-long long _wrap_lashup_event_request_id_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+long long _wrap_lashup_event_request_id_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1058,7 +1058,7 @@ long long _wrap_lashup_event_request_id_clashup_d12096185bf5746e(struct lashup_e
 }
 
 
-long long _wrap_lashup_event_rtt_us_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+long long _wrap_lashup_event_rtt_us_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1071,7 +1071,7 @@ long long _wrap_lashup_event_rtt_us_clashup_d12096185bf5746e(struct lashup_event
 }
 
 
-long long _wrap_lashup_event_time_us_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+long long _wrap_lashup_event_time_us_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1084,7 +1084,7 @@ long long _wrap_lashup_event_time_us_clashup_d12096185bf5746e(struct lashup_even
 }
 
 
-_gostring_ _wrap_lashup_event_topic_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+_gostring_ _wrap_lashup_event_topic_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1097,7 +1097,7 @@ _gostring_ _wrap_lashup_event_topic_clashup_d12096185bf5746e(struct lashup_event
 }
 
 
-long long _wrap_lashup_event_sequence_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+long long _wrap_lashup_event_sequence_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1110,7 +1110,7 @@ long long _wrap_lashup_event_sequence_clashup_d12096185bf5746e(struct lashup_eve
 }
 
 
-long long _wrap_lashup_event_subscription_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+long long _wrap_lashup_event_subscription_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1123,7 +1123,7 @@ long long _wrap_lashup_event_subscription_clashup_d12096185bf5746e(struct lashup
 }
 
 
-struct lashup_kv_value *_wrap_lashup_event_kv_value_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+struct lashup_kv_value *_wrap_lashup_event_kv_value_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   lashup_kv_value_t *result = 0 ;
   struct lashup_kv_value *_swig_go_result;
@@ -1136,7 +1136,7 @@ struct lashup_kv_value *_wrap_lashup_event_kv_value_clashup_d12096185bf5746e(str
 }
 
 
-intgo _wrap_lashup_event_status_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+intgo _wrap_lashup_event_status_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1149,7 +1149,7 @@ intgo _wrap_lashup_event_status_clashup_d12096185bf5746e(struct lashup_event *_s
 }
 
 
-_gostring_ _wrap_lashup_event_error_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+_gostring_ _wrap_lashup_event_error_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1162,7 +1162,7 @@ _gostring_ _wrap_lashup_event_error_clashup_d12096185bf5746e(struct lashup_event
 }
 
 
-void _wrap_lashup_event_destroy_clashup_d12096185bf5746e(struct lashup_event *_swig_go_0) {
+void _wrap_lashup_event_destroy_clashup_7b752c2503e0ff11(struct lashup_event *_swig_go_0) {
   lashup_event_t *arg1 = (lashup_event_t *) 0 ;
   
   arg1 = *(lashup_event_t **)&_swig_go_0; 
@@ -1172,7 +1172,7 @@ void _wrap_lashup_event_destroy_clashup_d12096185bf5746e(struct lashup_event *_s
 }
 
 
-intgo _wrap_lashup_node_members_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_lashup_node_members_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   lashup_members_t **arg2 = (lashup_members_t **) 0 ;
   lashup_members_t *handle_temp2 = NULL ;
@@ -1198,7 +1198,7 @@ intgo _wrap_lashup_node_members_clashup_d12096185bf5746e(struct lashup_node *_sw
 }
 
 
-void _wrap_lashup_members_destroy_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0) {
+void _wrap_lashup_members_destroy_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   
   arg1 = *(lashup_members_t **)&_swig_go_0; 
@@ -1208,7 +1208,7 @@ void _wrap_lashup_members_destroy_clashup_d12096185bf5746e(struct lashup_members
 }
 
 
-long long _wrap_lashup_members_count_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0) {
+long long _wrap_lashup_members_count_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1221,7 +1221,7 @@ long long _wrap_lashup_members_count_clashup_d12096185bf5746e(struct lashup_memb
 }
 
 
-long long _wrap_lashup_members_find_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, _gostring_ _swig_go_1) {
+long long _wrap_lashup_members_find_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, _gostring_ _swig_go_1) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   char *arg2 = (char *) 0 ;
   long result;
@@ -1241,7 +1241,7 @@ long long _wrap_lashup_members_find_clashup_d12096185bf5746e(struct lashup_membe
 }
 
 
-_gostring_ _wrap_lashup_members_name_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_lashup_members_name_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -1256,7 +1256,7 @@ _gostring_ _wrap_lashup_members_name_clashup_d12096185bf5746e(struct lashup_memb
 }
 
 
-_gostring_ _wrap_lashup_members_address_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_lashup_members_address_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -1271,7 +1271,7 @@ _gostring_ _wrap_lashup_members_address_clashup_d12096185bf5746e(struct lashup_m
 }
 
 
-intgo _wrap_lashup_members_state_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_lashup_members_state_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   int result;
@@ -1286,7 +1286,7 @@ intgo _wrap_lashup_members_state_clashup_d12096185bf5746e(struct lashup_members 
 }
 
 
-long long _wrap_lashup_members_incarnation_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1) {
+long long _wrap_lashup_members_incarnation_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   uint64_t result;
@@ -1301,7 +1301,7 @@ long long _wrap_lashup_members_incarnation_clashup_d12096185bf5746e(struct lashu
 }
 
 
-long long _wrap_lashup_members_last_heard_ms_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1) {
+long long _wrap_lashup_members_last_heard_ms_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   uint64_t result;
@@ -1316,7 +1316,7 @@ long long _wrap_lashup_members_last_heard_ms_clashup_d12096185bf5746e(struct las
 }
 
 
-intgo _wrap_lashup_members_distance_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_lashup_members_distance_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   uint32_t result;
@@ -1331,7 +1331,7 @@ intgo _wrap_lashup_members_distance_clashup_d12096185bf5746e(struct lashup_membe
 }
 
 
-long long _wrap_lashup_members_neighbor_count_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1) {
+long long _wrap_lashup_members_neighbor_count_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -1346,7 +1346,7 @@ long long _wrap_lashup_members_neighbor_count_clashup_d12096185bf5746e(struct la
 }
 
 
-_gostring_ _wrap_lashup_members_neighbor_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_lashup_members_neighbor_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -1363,7 +1363,7 @@ _gostring_ _wrap_lashup_members_neighbor_clashup_d12096185bf5746e(struct lashup_
 }
 
 
-long long _wrap_lashup_members_link_report_count_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1) {
+long long _wrap_lashup_members_link_report_count_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -1378,7 +1378,7 @@ long long _wrap_lashup_members_link_report_count_clashup_d12096185bf5746e(struct
 }
 
 
-_gostring_ _wrap_lashup_members_link_report_clashup_d12096185bf5746e(struct lashup_members *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_lashup_members_link_report_clashup_7b752c2503e0ff11(struct lashup_members *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   lashup_members_t *arg1 = (lashup_members_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -1395,7 +1395,7 @@ _gostring_ _wrap_lashup_members_link_report_clashup_d12096185bf5746e(struct lash
 }
 
 
-intgo _wrap_lashup_node_reachable_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_node_reachable_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int *arg3 = (int *) 0 ;
@@ -1424,7 +1424,7 @@ intgo _wrap_lashup_node_reachable_clashup_d12096185bf5746e(struct lashup_node *_
 }
 
 
-intgo _wrap_lashup_node_distance_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_node_distance_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   uint32_t *arg3 = (uint32_t *) 0 ;
@@ -1453,7 +1453,7 @@ intgo _wrap_lashup_node_distance_clashup_d12096185bf5746e(struct lashup_node *_s
 }
 
 
-intgo _wrap_lashup_node_route_tree_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_node_route_tree_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   lashup_route_tree_t **arg3 = (lashup_route_tree_t **) 0 ;
@@ -1486,7 +1486,7 @@ intgo _wrap_lashup_node_route_tree_clashup_d12096185bf5746e(struct lashup_node *
 }
 
 
-void _wrap_lashup_route_tree_destroy_clashup_d12096185bf5746e(struct lashup_route_tree *_swig_go_0) {
+void _wrap_lashup_route_tree_destroy_clashup_7b752c2503e0ff11(struct lashup_route_tree *_swig_go_0) {
   lashup_route_tree_t *arg1 = (lashup_route_tree_t *) 0 ;
   
   arg1 = *(lashup_route_tree_t **)&_swig_go_0; 
@@ -1496,7 +1496,7 @@ void _wrap_lashup_route_tree_destroy_clashup_d12096185bf5746e(struct lashup_rout
 }
 
 
-long long _wrap_lashup_route_tree_count_clashup_d12096185bf5746e(struct lashup_route_tree *_swig_go_0) {
+long long _wrap_lashup_route_tree_count_clashup_7b752c2503e0ff11(struct lashup_route_tree *_swig_go_0) {
   lashup_route_tree_t *arg1 = (lashup_route_tree_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1509,7 +1509,7 @@ long long _wrap_lashup_route_tree_count_clashup_d12096185bf5746e(struct lashup_r
 }
 
 
-_gostring_ _wrap_lashup_route_tree_node_clashup_d12096185bf5746e(struct lashup_route_tree *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_lashup_route_tree_node_clashup_7b752c2503e0ff11(struct lashup_route_tree *_swig_go_0, long long _swig_go_1) {
   lashup_route_tree_t *arg1 = (lashup_route_tree_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -1524,7 +1524,7 @@ _gostring_ _wrap_lashup_route_tree_node_clashup_d12096185bf5746e(struct lashup_r
 }
 
 
-_gostring_ _wrap_lashup_route_tree_parent_clashup_d12096185bf5746e(struct lashup_route_tree *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_lashup_route_tree_parent_clashup_7b752c2503e0ff11(struct lashup_route_tree *_swig_go_0, long long _swig_go_1) {
   lashup_route_tree_t *arg1 = (lashup_route_tree_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -1539,7 +1539,7 @@ _gostring_ _wrap_lashup_route_tree_parent_clashup_d12096185bf5746e(struct lashup
 }
 
 
-intgo _wrap_lashup_route_tree_distance_clashup_d12096185bf5746e(struct lashup_route_tree *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_lashup_route_tree_distance_clashup_7b752c2503e0ff11(struct lashup_route_tree *_swig_go_0, long long _swig_go_1) {
   lashup_route_tree_t *arg1 = (lashup_route_tree_t *) 0 ;
   size_t arg2 ;
   uint32_t result;
@@ -1554,7 +1554,7 @@ intgo _wrap_lashup_route_tree_distance_clashup_d12096185bf5746e(struct lashup_ro
 }
 
 
-intgo _wrap_lashup_node_health_check_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_node_health_check_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   uint64_t *arg3 = (uint64_t *) 0 ;
@@ -1583,7 +1583,7 @@ intgo _wrap_lashup_node_health_check_clashup_d12096185bf5746e(struct lashup_node
 }
 
 
-intgo _wrap_lashup_node_set_metadata_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_lashup_node_set_metadata_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1602,7 +1602,7 @@ intgo _wrap_lashup_node_set_metadata_clashup_d12096185bf5746e(struct lashup_node
 }
 
 
-intgo _wrap_lashup_node_leave_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0) {
+intgo _wrap_lashup_node_leave_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1615,7 +1615,7 @@ intgo _wrap_lashup_node_leave_clashup_d12096185bf5746e(struct lashup_node *_swig
 }
 
 
-intgo _wrap_lashup_mc_publish_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_mc_publish_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -1641,7 +1641,7 @@ intgo _wrap_lashup_mc_publish_clashup_d12096185bf5746e(struct lashup_node *_swig
 }
 
 
-intgo _wrap_lashup_mc_publish_seq_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_lashup_mc_publish_seq_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -1676,7 +1676,7 @@ intgo _wrap_lashup_mc_publish_seq_clashup_d12096185bf5746e(struct lashup_node *_
 }
 
 
-intgo _wrap_lashup_mc_subscribe_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_lashup_mc_subscribe_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -1696,7 +1696,7 @@ intgo _wrap_lashup_mc_subscribe_clashup_d12096185bf5746e(struct lashup_node *_sw
 }
 
 
-intgo _wrap_lashup_mc_unsubscribe_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_lashup_mc_unsubscribe_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -1716,7 +1716,7 @@ intgo _wrap_lashup_mc_unsubscribe_clashup_d12096185bf5746e(struct lashup_node *_
 }
 
 
-intgo _wrap_LASHUP_KV_COUNTER_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_KV_COUNTER_clashup_7b752c2503e0ff11() {
   enum lashup_kv_type result;
   intgo _swig_go_result;
   
@@ -1728,7 +1728,7 @@ intgo _wrap_LASHUP_KV_COUNTER_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_KV_REGISTER_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_KV_REGISTER_clashup_7b752c2503e0ff11() {
   enum lashup_kv_type result;
   intgo _swig_go_result;
   
@@ -1740,7 +1740,7 @@ intgo _wrap_LASHUP_KV_REGISTER_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_KV_FLAG_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_KV_FLAG_clashup_7b752c2503e0ff11() {
   enum lashup_kv_type result;
   intgo _swig_go_result;
   
@@ -1752,7 +1752,7 @@ intgo _wrap_LASHUP_KV_FLAG_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_KV_SET_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_KV_SET_clashup_7b752c2503e0ff11() {
   enum lashup_kv_type result;
   intgo _swig_go_result;
   
@@ -1764,7 +1764,7 @@ intgo _wrap_LASHUP_KV_SET_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_LASHUP_KV_MAP_clashup_d12096185bf5746e() {
+intgo _wrap_LASHUP_KV_MAP_clashup_7b752c2503e0ff11() {
   enum lashup_kv_type result;
   intgo _swig_go_result;
   
@@ -1776,7 +1776,7 @@ intgo _wrap_LASHUP_KV_MAP_clashup_d12096185bf5746e() {
 }
 
 
-intgo _wrap_lashup_kv_ops_new_clashup_d12096185bf5746e(_goslice_ _swig_go_0) {
+intgo _wrap_lashup_kv_ops_new_clashup_7b752c2503e0ff11(_goslice_ _swig_go_0) {
   lashup_kv_ops_t **arg1 = (lashup_kv_ops_t **) 0 ;
   lashup_kv_ops_t *handle_temp1 = NULL ;
   int result;
@@ -1800,7 +1800,7 @@ intgo _wrap_lashup_kv_ops_new_clashup_d12096185bf5746e(_goslice_ _swig_go_0) {
 }
 
 
-void _wrap_lashup_kv_ops_destroy_clashup_d12096185bf5746e(struct lashup_kv_ops *_swig_go_0) {
+void _wrap_lashup_kv_ops_destroy_clashup_7b752c2503e0ff11(struct lashup_kv_ops *_swig_go_0) {
   lashup_kv_ops_t *arg1 = (lashup_kv_ops_t *) 0 ;
   
   arg1 = *(lashup_kv_ops_t **)&_swig_go_0; 
@@ -1810,7 +1810,7 @@ void _wrap_lashup_kv_ops_destroy_clashup_d12096185bf5746e(struct lashup_kv_ops *
 }
 
 
-long long _wrap_lashup_kv_ops_count_clashup_d12096185bf5746e(struct lashup_kv_ops *_swig_go_0) {
+long long _wrap_lashup_kv_ops_count_clashup_7b752c2503e0ff11(struct lashup_kv_ops *_swig_go_0) {
   lashup_kv_ops_t *arg1 = (lashup_kv_ops_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1823,7 +1823,7 @@ long long _wrap_lashup_kv_ops_count_clashup_d12096185bf5746e(struct lashup_kv_op
 }
 
 
-intgo _wrap_lashup_kv_ops_counter_add_clashup_d12096185bf5746e(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2) {
+intgo _wrap_lashup_kv_ops_counter_add_clashup_7b752c2503e0ff11(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2) {
   lashup_kv_ops_t *arg1 = (lashup_kv_ops_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int64_t arg3 ;
@@ -1845,7 +1845,7 @@ intgo _wrap_lashup_kv_ops_counter_add_clashup_d12096185bf5746e(struct lashup_kv_
 }
 
 
-intgo _wrap_lashup_kv_ops_set_add_clashup_d12096185bf5746e(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_kv_ops_set_add_clashup_7b752c2503e0ff11(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_kv_ops_t *arg1 = (lashup_kv_ops_t *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -1871,7 +1871,7 @@ intgo _wrap_lashup_kv_ops_set_add_clashup_d12096185bf5746e(struct lashup_kv_ops 
 }
 
 
-intgo _wrap_lashup_kv_ops_set_remove_clashup_d12096185bf5746e(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_kv_ops_set_remove_clashup_7b752c2503e0ff11(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_kv_ops_t *arg1 = (lashup_kv_ops_t *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -1897,7 +1897,7 @@ intgo _wrap_lashup_kv_ops_set_remove_clashup_d12096185bf5746e(struct lashup_kv_o
 }
 
 
-intgo _wrap_lashup_kv_ops_register_set_clashup_d12096185bf5746e(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+intgo _wrap_lashup_kv_ops_register_set_clashup_7b752c2503e0ff11(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   lashup_kv_ops_t *arg1 = (lashup_kv_ops_t *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -1925,7 +1925,7 @@ intgo _wrap_lashup_kv_ops_register_set_clashup_d12096185bf5746e(struct lashup_kv
 }
 
 
-intgo _wrap_lashup_kv_ops_flag_enable_clashup_d12096185bf5746e(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_lashup_kv_ops_flag_enable_clashup_7b752c2503e0ff11(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1) {
   lashup_kv_ops_t *arg1 = (lashup_kv_ops_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -1945,7 +1945,7 @@ intgo _wrap_lashup_kv_ops_flag_enable_clashup_d12096185bf5746e(struct lashup_kv_
 }
 
 
-intgo _wrap_lashup_kv_ops_flag_disable_clashup_d12096185bf5746e(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1) {
+intgo _wrap_lashup_kv_ops_flag_disable_clashup_7b752c2503e0ff11(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1) {
   lashup_kv_ops_t *arg1 = (lashup_kv_ops_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int result;
@@ -1965,7 +1965,7 @@ intgo _wrap_lashup_kv_ops_flag_disable_clashup_d12096185bf5746e(struct lashup_kv
 }
 
 
-intgo _wrap_lashup_kv_ops_remove_field_clashup_d12096185bf5746e(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
+intgo _wrap_lashup_kv_ops_remove_field_clashup_7b752c2503e0ff11(struct lashup_kv_ops *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
   lashup_kv_ops_t *arg1 = (lashup_kv_ops_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int arg3 ;
@@ -1987,7 +1987,7 @@ intgo _wrap_lashup_kv_ops_remove_field_clashup_d12096185bf5746e(struct lashup_kv
 }
 
 
-intgo _wrap_lashup_kv_update_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1, struct lashup_kv_ops *_swig_go_2, struct lashup_kv_context *_swig_go_3, _goslice_ _swig_go_4) {
+intgo _wrap_lashup_kv_update_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1, struct lashup_kv_ops *_swig_go_2, struct lashup_kv_context *_swig_go_3, _goslice_ _swig_go_4) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2018,7 +2018,7 @@ intgo _wrap_lashup_kv_update_clashup_d12096185bf5746e(struct lashup_node *_swig_
 }
 
 
-intgo _wrap_lashup_kv_update_async_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1, struct lashup_kv_ops *_swig_go_2, struct lashup_kv_context *_swig_go_3, _goslice_ _swig_go_4) {
+intgo _wrap_lashup_kv_update_async_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1, struct lashup_kv_ops *_swig_go_2, struct lashup_kv_context *_swig_go_3, _goslice_ _swig_go_4) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2050,7 +2050,7 @@ intgo _wrap_lashup_kv_update_async_clashup_d12096185bf5746e(struct lashup_node *
 }
 
 
-intgo _wrap_lashup_kv_delete_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_lashup_kv_delete_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2069,7 +2069,7 @@ intgo _wrap_lashup_kv_delete_clashup_d12096185bf5746e(struct lashup_node *_swig_
 }
 
 
-intgo _wrap_lashup_kv_get_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_kv_get_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2101,7 +2101,7 @@ intgo _wrap_lashup_kv_get_clashup_d12096185bf5746e(struct lashup_node *_swig_go_
 }
 
 
-void _wrap_lashup_kv_value_destroy_clashup_d12096185bf5746e(struct lashup_kv_value *_swig_go_0) {
+void _wrap_lashup_kv_value_destroy_clashup_7b752c2503e0ff11(struct lashup_kv_value *_swig_go_0) {
   lashup_kv_value_t *arg1 = (lashup_kv_value_t *) 0 ;
   
   arg1 = *(lashup_kv_value_t **)&_swig_go_0; 
@@ -2111,7 +2111,7 @@ void _wrap_lashup_kv_value_destroy_clashup_d12096185bf5746e(struct lashup_kv_val
 }
 
 
-long long _wrap_lashup_kv_value_field_count_clashup_d12096185bf5746e(struct lashup_kv_value *_swig_go_0) {
+long long _wrap_lashup_kv_value_field_count_clashup_7b752c2503e0ff11(struct lashup_kv_value *_swig_go_0) {
   lashup_kv_value_t *arg1 = (lashup_kv_value_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2124,7 +2124,7 @@ long long _wrap_lashup_kv_value_field_count_clashup_d12096185bf5746e(struct lash
 }
 
 
-intgo _wrap_lashup_kv_value_field_type_clashup_d12096185bf5746e(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_lashup_kv_value_field_type_clashup_7b752c2503e0ff11(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
   lashup_kv_value_t *arg1 = (lashup_kv_value_t *) 0 ;
   size_t arg2 ;
   int result;
@@ -2139,7 +2139,7 @@ intgo _wrap_lashup_kv_value_field_type_clashup_d12096185bf5746e(struct lashup_kv
 }
 
 
-long long _wrap_lashup_kv_value_counter_clashup_d12096185bf5746e(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
+long long _wrap_lashup_kv_value_counter_clashup_7b752c2503e0ff11(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
   lashup_kv_value_t *arg1 = (lashup_kv_value_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -2154,7 +2154,7 @@ long long _wrap_lashup_kv_value_counter_clashup_d12096185bf5746e(struct lashup_k
 }
 
 
-intgo _wrap_lashup_kv_value_flag_clashup_d12096185bf5746e(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_lashup_kv_value_flag_clashup_7b752c2503e0ff11(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
   lashup_kv_value_t *arg1 = (lashup_kv_value_t *) 0 ;
   size_t arg2 ;
   int result;
@@ -2169,7 +2169,7 @@ intgo _wrap_lashup_kv_value_flag_clashup_d12096185bf5746e(struct lashup_kv_value
 }
 
 
-long long _wrap_lashup_kv_value_set_size_clashup_d12096185bf5746e(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
+long long _wrap_lashup_kv_value_set_size_clashup_7b752c2503e0ff11(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
   lashup_kv_value_t *arg1 = (lashup_kv_value_t *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -2184,7 +2184,7 @@ long long _wrap_lashup_kv_value_set_size_clashup_d12096185bf5746e(struct lashup_
 }
 
 
-struct lashup_kv_value *_wrap_lashup_kv_value_map_clashup_d12096185bf5746e(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
+struct lashup_kv_value *_wrap_lashup_kv_value_map_clashup_7b752c2503e0ff11(struct lashup_kv_value *_swig_go_0, long long _swig_go_1) {
   lashup_kv_value_t *arg1 = (lashup_kv_value_t *) 0 ;
   size_t arg2 ;
   lashup_kv_value_t *result = 0 ;
@@ -2199,7 +2199,7 @@ struct lashup_kv_value *_wrap_lashup_kv_value_map_clashup_d12096185bf5746e(struc
 }
 
 
-intgo _wrap_lashup_kv_value_json_clashup_d12096185bf5746e(struct lashup_kv_value *_swig_go_0, _gostring_* _swig_go_1) {
+intgo _wrap_lashup_kv_value_json_clashup_7b752c2503e0ff11(struct lashup_kv_value *_swig_go_0, _gostring_* _swig_go_1) {
   lashup_kv_value_t *arg1 = (lashup_kv_value_t *) 0 ;
   char **arg2 = (char **) 0 ;
   char *string_temp2 = NULL ;
@@ -2220,7 +2220,7 @@ intgo _wrap_lashup_kv_value_json_clashup_d12096185bf5746e(struct lashup_kv_value
 }
 
 
-intgo _wrap_lashup_kv_value_context_clashup_d12096185bf5746e(struct lashup_kv_value *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_lashup_kv_value_context_clashup_7b752c2503e0ff11(struct lashup_kv_value *_swig_go_0, _goslice_ _swig_go_1) {
   lashup_kv_value_t *arg1 = (lashup_kv_value_t *) 0 ;
   lashup_kv_context_t **arg2 = (lashup_kv_context_t **) 0 ;
   lashup_kv_context_t *handle_temp2 = NULL ;
@@ -2246,7 +2246,7 @@ intgo _wrap_lashup_kv_value_context_clashup_d12096185bf5746e(struct lashup_kv_va
 }
 
 
-void _wrap_lashup_kv_context_destroy_clashup_d12096185bf5746e(struct lashup_kv_context *_swig_go_0) {
+void _wrap_lashup_kv_context_destroy_clashup_7b752c2503e0ff11(struct lashup_kv_context *_swig_go_0) {
   lashup_kv_context_t *arg1 = (lashup_kv_context_t *) 0 ;
   
   arg1 = *(lashup_kv_context_t **)&_swig_go_0; 
@@ -2256,7 +2256,7 @@ void _wrap_lashup_kv_context_destroy_clashup_d12096185bf5746e(struct lashup_kv_c
 }
 
 
-intgo _wrap_lashup_kv_keys_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_lashup_kv_keys_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int arg3 ;
@@ -2291,7 +2291,7 @@ intgo _wrap_lashup_kv_keys_clashup_d12096185bf5746e(struct lashup_node *_swig_go
 }
 
 
-void _wrap_lashup_kv_keys_destroy_clashup_d12096185bf5746e(struct lashup_kv_keys *_swig_go_0) {
+void _wrap_lashup_kv_keys_destroy_clashup_7b752c2503e0ff11(struct lashup_kv_keys *_swig_go_0) {
   lashup_kv_keys_t *arg1 = (lashup_kv_keys_t *) 0 ;
   
   arg1 = *(lashup_kv_keys_t **)&_swig_go_0; 
@@ -2301,7 +2301,7 @@ void _wrap_lashup_kv_keys_destroy_clashup_d12096185bf5746e(struct lashup_kv_keys
 }
 
 
-long long _wrap_lashup_kv_keys_count_clashup_d12096185bf5746e(struct lashup_kv_keys *_swig_go_0) {
+long long _wrap_lashup_kv_keys_count_clashup_7b752c2503e0ff11(struct lashup_kv_keys *_swig_go_0) {
   lashup_kv_keys_t *arg1 = (lashup_kv_keys_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2314,7 +2314,7 @@ long long _wrap_lashup_kv_keys_count_clashup_d12096185bf5746e(struct lashup_kv_k
 }
 
 
-intgo _wrap_lashup_kv_subscribe_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_lashup_kv_subscribe_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int arg3 ;
@@ -2345,7 +2345,7 @@ intgo _wrap_lashup_kv_subscribe_clashup_d12096185bf5746e(struct lashup_node *_sw
 }
 
 
-intgo _wrap_lashup_kv_unsubscribe_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_lashup_kv_unsubscribe_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, long long _swig_go_1) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   uint64_t arg2 ;
   int result;
@@ -2360,7 +2360,7 @@ intgo _wrap_lashup_kv_unsubscribe_clashup_d12096185bf5746e(struct lashup_node *_
 }
 
 
-intgo _wrap_lashup_node_stat_clashup_d12096185bf5746e(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+intgo _wrap_lashup_node_stat_clashup_7b752c2503e0ff11(struct lashup_node *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   lashup_node_t *arg1 = (lashup_node_t *) 0 ;
   char *arg2 = (char *) 0 ;
   uint64_t *arg3 = (uint64_t *) 0 ;
@@ -2389,7 +2389,7 @@ intgo _wrap_lashup_node_stat_clashup_d12096185bf5746e(struct lashup_node *_swig_
 }
 
 
-long long _wrap_lashup_node_stat_count_clashup_d12096185bf5746e() {
+long long _wrap_lashup_node_stat_count_clashup_7b752c2503e0ff11() {
   size_t result;
   long long _swig_go_result;
   
@@ -2400,7 +2400,7 @@ long long _wrap_lashup_node_stat_count_clashup_d12096185bf5746e() {
 }
 
 
-_gostring_ _wrap_lashup_node_stat_name_clashup_d12096185bf5746e(long long _swig_go_0) {
+_gostring_ _wrap_lashup_node_stat_name_clashup_7b752c2503e0ff11(long long _swig_go_0) {
   size_t arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2408,6 +2408,67 @@ _gostring_ _wrap_lashup_node_stat_name_clashup_d12096185bf5746e(long long _swig_
   arg1 = (size_t)_swig_go_0; 
   
   result = (char *)lashup_node_stat_name(arg1);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_LASHUP_LOG_ERROR_clashup_7b752c2503e0ff11() {
+  enum lashup_log_level result;
+  intgo _swig_go_result;
+  
+  
+  result = LASHUP_LOG_ERROR;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_LASHUP_LOG_WARN_clashup_7b752c2503e0ff11() {
+  enum lashup_log_level result;
+  intgo _swig_go_result;
+  
+  
+  result = LASHUP_LOG_WARN;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_LASHUP_LOG_INFO_clashup_7b752c2503e0ff11() {
+  enum lashup_log_level result;
+  intgo _swig_go_result;
+  
+  
+  result = LASHUP_LOG_INFO;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_LASHUP_LOG_DEBUG_clashup_7b752c2503e0ff11() {
+  enum lashup_log_level result;
+  intgo _swig_go_result;
+  
+  
+  result = LASHUP_LOG_DEBUG;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_lashup_log_level_name_clashup_7b752c2503e0ff11(intgo _swig_go_0) {
+  int arg1 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = (int)_swig_go_0; 
+  
+  result = (char *)lashup_log_level_name(arg1);
   _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
   return _swig_go_result;
 }
