@@ -144,6 +144,15 @@ function _M.version_string()
   return ffi_string(C.lashup_version_string())
 end
 
+-- Every configuration key the library knows (docs/CONFIG.md), in its order.
+function _M.config_keys()
+  local keys = {}
+  for i = 0, tonumber(C.lashup_config_key_count()) - 1 do
+    keys[i + 1] = ffi_string(C.lashup_config_key_name(i))
+  end
+  return keys
+end
+
 -- ---- Argument checks ---------------------------------------------------------
 
 local function check_string(value, what, level)

@@ -25,6 +25,8 @@ void lashup_config_destroy(lashup_config_t *cfg);
 int lashup_config_set(lashup_config_t *cfg, const char *key, const char *value, char *errbuf, size_t errbuf_len);
 int lashup_config_load_file(lashup_config_t *cfg, const char *path, char *errbuf, size_t errbuf_len);
 int lashup_config_get(const lashup_config_t *cfg, const char *key, char **value_out);
+size_t lashup_config_key_count(void);
+const char *lashup_config_key_name(size_t index);
 
 int lashup_node_new(lashup_node_t **out, const lashup_config_t *cfg, char *errbuf, size_t errbuf_len);
 int lashup_node_start(lashup_node_t *node);

@@ -149,6 +149,16 @@ test("a_library_that_cannot_be_loaded_raises_naming_the_path", function()
     and out:find("/nonexistent/liblashup.so", 1, true), "child output: " .. out)
 end)
 
+test("config_keys_lists_the_library_keys", function()
+  local keys = lashup.config_keys()
+  local set = {}
+  for _, k in ipairs(keys) do
+    set[k] = true
+  end
+  truthy(#keys > 10, "key count " .. #keys)
+  truthy(set.node_name and set["tls.ca_file"] and set["kv.anti_entropy_interval_ms"], "known keys")
+end)
+
 test("a_bad_configuration_value_is_returned_with_the_library_message", function()
   local node, err, code = lashup.new({ node_name = "a", ["overlay.active_view_size"] = 500 })
   eq(node, nil, "node")
