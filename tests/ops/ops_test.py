@@ -150,6 +150,11 @@ def case_lashupctl(ops):
     check(len(table) == 4 and any(line.startswith("n2 *") for line in table), f"members table: {table}")
     check(any(c["n3"].address in line and "reachable" in line for line in table), f"members table: {table}")
 
+    # Trees follow the neighbours members announce, a moment after they
+    # became reachable.
+    for root in ("n1", "n2"):
+        eventually(lambda: len(ops.ctl("n1", "tree", "--root", root, json_out=True)["nodes"]) == 3, 10,
+                   f"n1's tree from {root} to span 3 nodes")
     tree = ops.ctl("n1", "tree", json_out=True)
     check(tree["root"] == "n1" and len(tree["nodes"]) == 3, f"tree: {tree}")
     text = ops.ctl("n1", "tree").splitlines()
@@ -292,6 +297,14 @@ def kv_value(ops, node, key):
 
 # ---- metrics ----
 
+def _scrapes(ops, node):
+    try:
+        ops.scrape(node)
+        return True
+    except OSError:
+        return False
+
+
 def parse_metrics(text):
     values = {}
     for line in text.splitlines():
@@ -366,6 +379,22 @@ def case_metrics(ops):
                 pass
     moves("lashup_transport_tls_failures_total", garbage_connection, "a connection that is not TLS")
 
+    # A plaintext node (alone) gets a frame header announcing 0 bytes.
+    plain_port = free_port(exclude=set(ops.metrics.values()) | {ops.admin_port})
+    ops.metrics["p1"] = plain_port
+    p1 = c.start("p1", args=["--set", "tls=off", "--metrics", f"127.0.0.1:{plain_port}"])
+    eventually(lambda: _scrapes(ops, "p1"), 10, "p1's metrics endpoint")
+
+    def bad_frame():
+        with socket.create_connection(("127.0.0.1", p1.port), timeout=5) as s:
+            s.sendall(b"\x00" * 8)
+            try:
+                s.recv(100)
+            except OSError:
+                pass
+    moves("lashup_transport_malformed_frames_total", bad_frame, "a frame announcing 0 bytes", node="p1")
+    p1.terminate()
+
     # n3 stops answering: probes fail, it is evicted and marked unreachable.
     values = parse_metrics(ops.scrape("n1")[1])
     check(values['lashup_members_by_state{node="n1",state="reachable"}'] == 3, "members by state")
@@ -381,9 +410,15 @@ def case_metrics(ops):
                    "n3 unreachable in n1's metrics")
         values = parse_metrics(ops.scrape("n1")[1])
         check(values['lashup_members_by_state{node="n1",state="unreachable"}'] == 1, "members by state: unreachable")
+        # The transition is counted when its event is emitted, after
+        # membership.event_coalesce_ms; the gauge shows it at once.
         for name in ("lashup_membership_unreachable_marks_total", "lashup_detection_unreachable_seconds_count"):
-            check(values[name + label] > before[name], f"{name} did not move: {before[name]} -> {values[name + label]}")
+            eventually(lambda: parse_metrics(ops.scrape("n1")[1])[name + label] > before[name], 5,
+                       f"{name} to move from {before[name]}")
         eventually(lambda: evictions() > evicted_before, 10, "an eviction (detector.neighbors_failed) on n1 or n2")
+        indirect = sum(parse_metrics(ops.scrape(node)[1])[
+            f'lashup_detector_indirect_requests_sent_total{{node="{node}"}}'] for node in ("n1", "n2"))
+        check(indirect > 0, "no indirect probe on n1 or n2")
         probes_missed = sum(parse_metrics(ops.scrape(node)[1])[f'lashup_detector_probes_missed_total{{node="{node}"}}']
                             for node in ("n1", "n2"))
         check(probes_missed > 0, "no missed probe on n1 or n2")

@@ -267,6 +267,14 @@ Result<int> listen_unix(const std::string& path) {
   if (::lstat(path.c_str(), &st) == 0) {
     // A socket left by an earlier run is replaced; anything else is not ours.
     if (!S_ISSOCK(st.st_mode)) return Status::io("admin.listen: " + path + " exists and is not a socket");
+    // A socket someone still accepts on is in use, not stale.
+    const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un existing{};
+    existing.sun_family = AF_UNIX;
+    std::memcpy(existing.sun_path, path.data(), path.size());
+    const bool in_use = probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&existing), sizeof existing) == 0;
+    if (probe >= 0) ::close(probe);
+    if (in_use) return Status::io("admin.listen: " + path + " is in use by another process");
     ::unlink(path.c_str());
   }
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
