@@ -105,17 +105,13 @@ std::vector<Field> copy_fields(const lashup_kv_value_t* value) {
     field.name = bytes_of(name, len);
     field.type = lashup_kv_value_field_type(value, i);
     switch (field.type) {
-      case LASHUP_KV_COUNTER:
-        field.counter = lashup_kv_value_counter(value, i);
-        break;
+      case LASHUP_KV_COUNTER: field.counter = lashup_kv_value_counter(value, i); break;
       case LASHUP_KV_REGISTER: {
         const void* data = lashup_kv_value_register(value, i, &len, &field.timestamp);
         field.bytes = bytes_of(data, len);
         break;
       }
-      case LASHUP_KV_FLAG:
-        field.flag = lashup_kv_value_flag(value, i) != 0;
-        break;
+      case LASHUP_KV_FLAG: field.flag = lashup_kv_value_flag(value, i) != 0; break;
       case LASHUP_KV_SET: {
         size_t size = lashup_kv_value_set_size(value, i);
         field.elements.reserve(size);
@@ -125,11 +121,8 @@ std::vector<Field> copy_fields(const lashup_kv_value_t* value) {
         }
         break;
       }
-      case LASHUP_KV_MAP:
-        field.fields = copy_fields(lashup_kv_value_map(value, i));
-        break;
-      default:
-        break;
+      case LASHUP_KV_MAP: field.fields = copy_fields(lashup_kv_value_map(value, i)); break;
+      default: break;
     }
     out.push_back(std::move(field));
   }
@@ -153,26 +146,17 @@ py::list fields_to_python(const std::vector<Field>& fields) {
   for (const Field& field : fields) {
     py::object value;
     switch (field.type) {
-      case LASHUP_KV_COUNTER:
-        value = py::int_(field.counter);
-        break;
-      case LASHUP_KV_REGISTER:
-        value = py::bytes(field.bytes);
-        break;
-      case LASHUP_KV_FLAG:
-        value = py::bool_(field.flag);
-        break;
+      case LASHUP_KV_COUNTER: value = py::int_(field.counter); break;
+      case LASHUP_KV_REGISTER: value = py::bytes(field.bytes); break;
+      case LASHUP_KV_FLAG: value = py::bool_(field.flag); break;
       case LASHUP_KV_SET: {
         py::list elements;
         for (const std::string& element : field.elements) elements.append(py::bytes(element));
         value = elements;
         break;
       }
-      case LASHUP_KV_MAP:
-        value = fields_to_python(field.fields);
-        break;
-      default:
-        value = py::none();
+      case LASHUP_KV_MAP: value = fields_to_python(field.fields); break;
+      default: value = py::none();
     }
     out.append(py::make_tuple(py::bytes(field.name), field.type, value, py::int_(field.timestamp)));
   }
@@ -190,7 +174,9 @@ py::object value_to_python(const std::optional<CopiedValue>& value) {
 
 class Ops {
  public:
-  Ops() { call_checked([&] { return lashup_kv_ops_new(&ops_); }); }
+  Ops() {
+    call_checked([&] { return lashup_kv_ops_new(&ops_); });
+  }
   ~Ops() { lashup_kv_ops_destroy(ops_); }
   Ops(const Ops&) = delete;
   Ops& operator=(const Ops&) = delete;
@@ -209,8 +195,7 @@ class Ops {
   }
   void register_set(const std::string& path, const py::bytes& value, uint64_t timestamp) {
     std::string_view data = value;
-    call_checked(
-        [&] { return lashup_kv_ops_register_set(ops_, path.c_str(), data.data(), data.size(), timestamp); });
+    call_checked([&] { return lashup_kv_ops_register_set(ops_, path.c_str(), data.data(), data.size(), timestamp); });
   }
   void flag_enable(const std::string& path) {
     call_checked([&] { return lashup_kv_ops_flag_enable(ops_, path.c_str()); });
@@ -320,7 +305,8 @@ std::vector<std::string> stat_names() {
 class Node {
  public:
   // settings are applied in order after config_file, if any.
-  Node(const std::vector<std::pair<std::string, std::string>>& settings, const std::optional<std::string>& config_file) {
+  Node(const std::vector<std::pair<std::string, std::string>>& settings,
+       const std::optional<std::string>& config_file) {
     lashup_config_t* raw = nullptr;
     call_checked([&] { return lashup_config_new(&raw); });
     std::unique_ptr<lashup_config_t, void (*)(lashup_config_t*)> config(raw, lashup_config_destroy);
@@ -399,7 +385,8 @@ class Node {
   uint64_t incarnation() {
     std::string error;
     uint64_t incarnation = 0;
-    check(with_node([&](lashup_node_t* node) -> int { return lashup_node_incarnation(node, &incarnation); }, error), error);
+    check(with_node([&](lashup_node_t* node) -> int { return lashup_node_incarnation(node, &incarnation); }, error),
+          error);
     return incarnation;
   }
 
@@ -514,18 +501,20 @@ class Node {
   uint64_t health_check(const std::string& name) {
     std::string error;
     uint64_t request_id = 0;
-    check(with_node([&](lashup_node_t* node) -> int { return lashup_node_health_check(node, name.c_str(), &request_id); },
-                    error),
-          error);
+    check(
+        with_node([&](lashup_node_t* node) -> int { return lashup_node_health_check(node, name.c_str(), &request_id); },
+                  error),
+        error);
     return request_id;
   }
 
   void set_metadata(const py::bytes& metadata) {
     std::string data = metadata;
     std::string error;
-    check(with_node([&](lashup_node_t* node) -> int { return lashup_node_set_metadata(node, data.data(), data.size()); },
-                    error),
-          error);
+    check(
+        with_node([&](lashup_node_t* node) -> int { return lashup_node_set_metadata(node, data.data(), data.size()); },
+                  error),
+        error);
   }
 
   void leave() {
@@ -536,7 +525,8 @@ class Node {
   uint64_t stat(const std::string& name) {
     std::string error;
     uint64_t value = 0;
-    check(with_node([&](lashup_node_t* node) -> int { return lashup_node_stat(node, name.c_str(), &value); }, error), error);
+    check(with_node([&](lashup_node_t* node) -> int { return lashup_node_stat(node, name.c_str(), &value); }, error),
+          error);
     return value;
   }
 
@@ -545,11 +535,9 @@ class Node {
   void mc_publish(const std::string& topic, const py::bytes& data) {
     std::string payload = data;
     std::string error;
-    check(with_node(
-              [&](lashup_node_t* node) -> int {
-                return lashup_mc_publish(node, topic.c_str(), payload.data(), payload.size());
-              },
-              error),
+    check(with_node([&](lashup_node_t* node)
+                        -> int { return lashup_mc_publish(node, topic.c_str(), payload.data(), payload.size()); },
+                    error),
           error);
   }
 
@@ -568,12 +556,14 @@ class Node {
 
   void mc_subscribe(const std::string& topic) {
     std::string error;
-    check(with_node([&](lashup_node_t* node) -> int { return lashup_mc_subscribe(node, topic.c_str()); }, error), error);
+    check(with_node([&](lashup_node_t* node) -> int { return lashup_mc_subscribe(node, topic.c_str()); }, error),
+          error);
   }
 
   void mc_unsubscribe(const std::string& topic) {
     std::string error;
-    check(with_node([&](lashup_node_t* node) -> int { return lashup_mc_unsubscribe(node, topic.c_str()); }, error), error);
+    check(with_node([&](lashup_node_t* node) -> int { return lashup_mc_unsubscribe(node, topic.c_str()); }, error),
+          error);
   }
 
   // ---- Key-value store ----
@@ -604,8 +594,8 @@ class Node {
     int code = with_node(
         [&](lashup_node_t* node) -> int {
           lashup_kv_value_t* raw = nullptr;
-          int rc = lashup_kv_update(node, key.data(), key.size(), ops.get(), expected ? expected->get() : nullptr,
-                                    &raw);
+          int rc =
+              lashup_kv_update(node, key.data(), key.size(), ops.get(), expected ? expected->get() : nullptr, &raw);
           if (rc == LASHUP_OK) value = copy_value(raw);
           lashup_kv_value_destroy(raw);
           return rc;
@@ -681,7 +671,8 @@ class Node {
 
   void kv_unsubscribe(uint64_t subscription) {
     std::string error;
-    check(with_node([&](lashup_node_t* node) -> int { return lashup_kv_unsubscribe(node, subscription); }, error), error);
+    check(with_node([&](lashup_node_t* node) -> int { return lashup_kv_unsubscribe(node, subscription); }, error),
+          error);
   }
 
  private:
