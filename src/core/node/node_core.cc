@@ -1,6 +1,7 @@
 #include "core/node/node_core.h"
 
 #include <algorithm>
+#include <set>
 
 #include "core/kv/kv_messages.h"
 #include "core/wire/ping_messages.h"
@@ -63,6 +64,8 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   n.kv_sync.interval = ms("kv.anti_entropy_interval_ms");
   n.kv_coalesce = ms("kv.subscription_coalesce_ms");
   n.kv_delta_batch = ms("kv.delta_batch_ms");
+  n.kv_tombstone_grace = ms("kv.tombstone_grace_ms");
+  n.kv_tombstone_report = ms("kv.tombstone_report_ms");
   return n;
 }
 
@@ -108,6 +111,9 @@ Actions NodeCore::on_start(Time now) {
   membership_.start(now, out);
   multicast_.start(now);
   kv_sync_.start(now);
+  for (auto& key : kv_.tombstones()) kv_tombstones_.emplace(std::move(key), now);
+  next_tombstone_round_ = now + random_.jittered(config_.kv_tombstone_report, 0.5);
+  out.wake_no_later_than(next_tombstone_round_);
   overlay_.start(now, remembered_, out);
   next_departition_at_ = now + random_.jittered(config_.departition_probe_interval, 0.5);
   next_persist_at_ = now + 1s;
@@ -179,6 +185,8 @@ Actions NodeCore::on_tick(Time now) {
   flush_kv_changes(now, out);
   if (kv_outbox_at_ && now >= *kv_outbox_at_) flush_kv_outbox(now, out);
   if (kv_outbox_at_) out.wake_no_later_than(*kv_outbox_at_);
+  if (now >= next_tombstone_round_) tombstone_round(now, out);
+  out.wake_no_later_than(next_tombstone_round_);
   if (now >= next_departition_at_) departition_probe(now, out);
   if (now >= next_persist_at_) persist_views(now, out);
   if (now >= next_refill_at_) refill_passive(now);
@@ -320,6 +328,11 @@ bool NodeCore::KvSubscription::covers(std::string_view key) const {
 
 void NodeCore::key_changed(Time now, std::string_view key, bool value_changed, Actions& out) {
   persist_key(key, out);
+  if (const crdt::Map* state = kv_.get_state(key); state != nullptr && state->empty()) {
+    kv_tombstones_.insert_or_assign(std::string(key), now);  // its grace starts again
+  } else if (auto it = kv_tombstones_.find(key); it != kv_tombstones_.end()) {
+    kv_tombstones_.erase(it);
+  }
   if (!value_changed || kv_subscriptions_.empty()) return;
   bool covered = false;
   for (const auto& [id, sub] : kv_subscriptions_) covered = covered || sub.covers(key);
@@ -446,7 +459,77 @@ void NodeCore::flush_kv_outbox(Time now, Actions& out) {
   kv_outbox_.clear();
 }
 
+void NodeCore::tombstone_round(Time now, Actions& out) {
+  next_tombstone_round_ = now + random_.jittered(config_.kv_tombstone_report, 0.2);
+  // Forget the members that left the table, and the collected keys whose
+  // copies have had time to be collected everywhere.
+  std::set<NodeName> others;
+  for (const auto& member : membership_.members(now)) {
+    if (member.name != config_.self.name && member.state != Reachability::left) others.insert(member.name);
+  }
+  std::erase_if(kv_tombstone_reports_, [&](const auto& entry) { return others.count(entry.first) == 0; });
+  for (auto& [member, held] : kv_tombstone_reports_) {
+    std::erase_if(held, [&](const auto& entry) { return entry.second.second + 3 * config_.kv_tombstone_report <= now; });
+  }
+  while (!kv_collected_.empty() && kv_collected_.front().first + 3 * config_.kv_tombstone_grace +
+                                           3 * config_.kv_tombstone_report <= now) {
+    kv_.forget_collected(kv_collected_.front().second);
+    kv_collected_.pop_front();
+  }
+  // The tombstones past their grace, by key hash: every node reports the
+  // smallest hashes first, so the members' reports cover the same keys.
+  std::vector<std::pair<uint64_t, const std::string*>> ripe;
+  for (const auto& [key, since] : kv_tombstones_) {
+    if (since + config_.kv_tombstone_grace <= now) ripe.emplace_back(kv::key_hash(key), &key);
+  }
+  if (ripe.empty()) return;
+  std::sort(ripe.begin(), ripe.end());
+  if (ripe.size() > kv::kTombstoneReportMax) ripe.resize(kv::kTombstoneReportMax);
+  // Collect what every other member reported holding identically. A member
+  // that is unreachable cannot report, so nothing is collected while one is.
+  std::vector<std::string> collected;
+  for (const auto& [hash, key] : ripe) {
+    const uint64_t digest = kv_.key_digest(*key);
+    bool everywhere = true;
+    for (const auto& member : others) {
+      auto report = kv_tombstone_reports_.find(member);
+      if (report == kv_tombstone_reports_.end()) {
+        everywhere = false;
+        break;
+      }
+      auto held = report->second.find(hash);
+      if (held == report->second.end() || held->second.first != digest) {
+        everywhere = false;
+        break;
+      }
+    }
+    if (everywhere) collected.push_back(*key);
+  }
+  kv::TombstoneReport report;
+  for (const auto& [hash, key] : ripe) report.tombstones.emplace_back(hash, kv_.key_digest(*key));
+  for (const auto& key : collected) {
+    if (!kv_.collect(key)) continue;
+    out.persist(std::string(kPersistKvPrefix) + key, {});  // an empty value removes the record
+    kv_tombstones_.erase(key);
+    kv_collected_.emplace_back(now, key);
+  }
+  // Reported even when collected here this round: the others may still be
+  // waiting for this node's report.
+  multicast_.publish(now, kv::kTombstoneTopic, kv::encode(report), out);
+  if (auto at = multicast_.next_deadline()) out.wake_no_later_than(*at);
+}
+
 void NodeCore::deliver_internal(Time now, const wire::McData& m, Actions& out) {
+  if (m.topic == kv::kTombstoneTopic) {
+    auto report = kv::decode_tombstone_report(m.payload);
+    if (!report) {
+      ++stats_.kv_tombstone_reports_malformed;
+      return;
+    }
+    auto& held = kv_tombstone_reports_[m.origin];
+    for (const auto& [hash, digest] : report->tombstones) held.insert_or_assign(hash, std::make_pair(digest, now));
+    return;
+  }
   if (m.topic != kv::kDeltaTopic) return;  // a newer node's protocol: not ours to read
   auto deltas = kv::decode_key_deltas(m.payload, config_.kv.limits);
   if (!deltas) {

@@ -4,6 +4,7 @@
 // ProtocolCore and read it through the query methods.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <memory>
@@ -36,6 +37,11 @@ struct NodeConfig {
   // joined per key and published together (kv.delta_batch_ms; 0: each write
   // publishes its own delta).
   Duration kv_delta_batch = 2ms;
+  // Tombstones (docs/KV.md): how long a key stays deleted before this node
+  // reports it, and how often it reports (kv.tombstone_grace_ms,
+  // kv.tombstone_report_ms).
+  Duration kv_tombstone_grace = 60s;
+  Duration kv_tombstone_report = 10s;
   Duration departition_probe_interval = 2s;
   Duration idle_connection_timeout = 10s;
 
@@ -60,6 +66,7 @@ struct NodeStats {
   uint64_t kv_deltas_malformed = 0;  // undecodable KV deltas (from their origin, through any relay)
   uint64_t kv_deltas_refused = 0;    // decodable, but refused by the store (namespaces)
   uint64_t kv_deltas_unsent = 0;     // local writes whose delta could not be published
+  uint64_t kv_tombstone_reports_malformed = 0;
 };
 
 class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener, DetectorListener, MulticastTopology {
@@ -142,6 +149,9 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   // messages as multicast's payload limit needs).
   void flush_kv_outbox(Time now, Actions& out);
   void publish_kv_payload(Time now, Bytes payload, size_t keys, Actions& out);
+  // Reports the tombstones held past the grace period and collects those
+  // every other member reported with the same digest.
+  void tombstone_round(Time now, Actions& out);
   KvChanged kv_event(uint64_t subscription, const std::string& key, bool initial) const;
 
   void departition_probe(Time now, Actions& out);
@@ -175,6 +185,15 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   std::map<std::string, crdt::Map, std::less<>> kv_outbox_;
   std::optional<Time> kv_outbox_at_;
   Time kv_published_at_{-1'000'000'000};  // the last delta publication
+  // Tombstones held here, and since when (their last change).
+  std::map<std::string, Time, std::less<>> kv_tombstones_;
+  // What each member reported lately: key hash -> (key digest, when heard).
+  // Kept for a few rounds, so a member that collected a key (and no longer
+  // reports it) still counts for the others for a while.
+  std::map<NodeName, std::map<uint64_t, std::pair<uint64_t, Time>>> kv_tombstone_reports_;
+  // Collected keys, oldest first: forgotten by the store after a while.
+  std::deque<std::pair<Time, std::string>> kv_collected_;
+  Time next_tombstone_round_{0};
   Status restore_status_;
   NodeStats stats_;
   std::vector<NodeName> neighbor_names_;  // the active view, for multicast
