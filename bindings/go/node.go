@@ -132,8 +132,9 @@ func (n *Node) Start() error {
 }
 
 // Close stops the node (waking every goroutine that waits on it), waits for
-// the event goroutine, closes all subscription channels and frees the node.
-// Idempotent; calls after Close return ErrClosed.
+// the event goroutine and for calls still inside the library, closes all
+// subscription channels and frees the node. Idempotent; calls after Close
+// return ErrClosed.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		close(n.closing)
