@@ -89,9 +89,14 @@ def test_members_reachability_and_routes(cluster: list[lashup.Node]) -> None:
         a.distance("nobody")
     with pytest.raises(KeyError):  # NotFound is a KeyError
         a.distance("nobody")
-    tree = a.route_tree("b")
+    # A tree rooted elsewhere follows the neighbours that members announced,
+    # which may lag behind reachability for a moment.
+    def full_tree() -> list[lashup.RouteEntry] | None:
+        tree = a.route_tree("b")
+        return tree if {e.node for e in tree} == {"a", "b", "c"} else None
+
+    tree = eventually(full_tree, what="b's route tree covering the cluster")
     assert tree[0] == lashup.RouteEntry("b", None, 0)
-    assert {e.node for e in tree} == {"a", "b", "c"}
     assert all(e.parent is not None for e in tree[1:])
     with pytest.raises(lashup.NotFound):
         a.route_tree("nobody")
@@ -154,3 +159,19 @@ def test_error_hierarchy() -> None:
         assert issubclass(cls, lashup.Error)
     error = lashup.NotFound("no key 'x'")
     assert str(error) == "no key 'x'" and error.code == -6
+
+
+def test_leave_marks_the_node_left_on_the_others(nodes: NodeFactory) -> None:
+    a = nodes.make("a")
+    b = nodes.make("b", contact=a)
+    wait_converged([a, b])
+    b.leave()
+    b.stop()
+
+    def state_of_b() -> lashup.MemberState | None:
+        found = [m for m in a.members() if m.name == "b"]
+        return found[0].state if found else None
+
+    # Left, or already forgotten after having left.
+    eventually(lambda: state_of_b() in (lashup.MemberState.LEFT, None), what="b left")
+    assert not a.reachable("b")
