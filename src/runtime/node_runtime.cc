@@ -244,6 +244,7 @@ void NodeRuntime::run_loop() {
   sigaddset(&pipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   loop_id_ = std::this_thread::get_id();
+  for (auto& early : std::exchange(early_logs_, {})) log(early.level, early.component, early.message);
   log(LogLevel::info, "node",
       "started node=" + *config_.get("node_name") + " address=" + advertised_ + " incarnation=" +
           std::to_string(incarnation_) + (ops_ ? " " + ops_->describe() : std::string()));
@@ -989,6 +990,12 @@ Status NodeRuntime::execute_now(Actions actions) {
 
 void NodeRuntime::log(LogLevel level, const char* component, const std::string& message) {
   if (static_cast<int>(level) > static_cast<int>(log_level_)) return;
+  if (log_callback_ && !on_loop_thread()) {
+    // Made by start() before the loop thread runs: the callback only ever
+    // runs on the loop thread, which delivers these first.
+    early_logs_.push_back({level, component, message});
+    return;
+  }
   if (log_callback_) {
     log_callback_(level, component, message);
   } else if (level == LogLevel::error) {

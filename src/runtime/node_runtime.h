@@ -359,6 +359,12 @@ class NodeRuntime final : TransportListener {
   // Operations (runtime/http): loop thread after start.
   std::unique_ptr<http::OpsServer> ops_;
   LogCallback log_callback_;
+  struct EarlyLog {
+    LogLevel level;
+    const char* component;  // static strings
+    std::string message;
+  };
+  std::vector<EarlyLog> early_logs_;  // made by start(), before the loop thread runs
   LogLevel log_level_ = LogLevel::info;
   RuntimeHistograms histograms_;
   std::set<std::string> app_topics_;              // topics the application subscribes to

@@ -401,8 +401,15 @@ def case_metrics(ops):
     before = {name: values[name + label] for name in (
         "lashup_detector_probes_missed_total", "lashup_membership_unreachable_marks_total",
         "lashup_detection_unreachable_seconds_count", "lashup_members_unreachable")}
-    evictions = lambda: sum(parse_metrics(ops.scrape(node)[1])[f'lashup_detector_neighbors_failed_total{{node="{node}"}}']
-                            for node in ("n1", "n2"))  # noqa: E731
+    def evictions():
+        # A neighbour that stops answering is evicted after its probes fail
+        # (neighbors_failed) or as not directly reachable (links_broken).
+        total = 0
+        for node in ("n1", "n2"):
+            values = parse_metrics(ops.scrape(node)[1])
+            for name in ("neighbors_failed", "links_broken"):
+                total += values[f'lashup_detector_{name}_total{{node="{node}"}}']
+        return total
     evicted_before = evictions()
     c["n3"].pause()
     try:
@@ -415,7 +422,12 @@ def case_metrics(ops):
         for name in ("lashup_membership_unreachable_marks_total", "lashup_detection_unreachable_seconds_count"):
             eventually(lambda: parse_metrics(ops.scrape("n1")[1])[name + label] > before[name], 5,
                        f"{name} to move from {before[name]}")
-        eventually(lambda: evictions() > evicted_before, 10, "an eviction (detector.neighbors_failed) on n1 or n2")
+        try:
+            eventually(lambda: evictions() > evicted_before, 20, "an eviction of n3 by n1 or n2")
+        except CaseFailed:
+            detail = {node: {k: v for k, v in parse_metrics(ops.scrape(node)[1]).items() if "detector" in k}
+                      for node in ("n1", "n2")}
+            raise CaseFailed(f"no eviction of n3 by n1 or n2 within 20 s: {detail}")
         indirect = sum(parse_metrics(ops.scrape(node)[1])[
             f'lashup_detector_indirect_requests_sent_total{{node="{node}"}}'] for node in ("n1", "n2"))
         check(indirect > 0, "no indirect probe on n1 or n2")

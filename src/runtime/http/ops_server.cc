@@ -786,12 +786,28 @@ void OpsServer::send_line(Stream& stream, const std::string& line) {
   evbuffer_free(out);
 }
 
+// A request we had not finished when its client went away (EOF, timeout)
+// is detached from the connection by evhttp and left to us to free; one
+// still attached is freed with the connection.
+static void release_request(evhttp_request* request) {
+  if (evhttp_request_get_connection(request) == nullptr) evhttp_request_free(request);
+}
+
 void OpsServer::on_connection_closed(evhttp_connection* connection, void* self) {
   auto* server = static_cast<OpsServer*>(self);
   if (server->closing_) return;
-  server->close_stream(connection, true);
+  if (auto it = server->streams_.find(connection); it != server->streams_.end()) {
+    evhttp_request* request = it->second->request;
+    server->close_stream(connection, true);
+    release_request(request);
+  }
   for (auto it = server->health_.begin(); it != server->health_.end();) {
-    it = it->second->connection == connection ? server->health_.erase(it) : std::next(it);
+    if (it->second->connection != connection) {
+      ++it;
+      continue;
+    }
+    release_request(it->second->request);
+    it = server->health_.erase(it);
   }
 }
 
