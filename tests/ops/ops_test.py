@@ -53,7 +53,7 @@ class Ops:
 
     def start(self):
         c = self.cluster
-        n1 = c.start("n1", args=["--admin", "unix:" + self.sockets["n1"],
+        n1 = c.start("n1", args=["--subscribe", "shared", "--stdin-commands", "--admin", "unix:" + self.sockets["n1"],
                                  "--metrics", f"127.0.0.1:{self.metrics['n1']}"])
         c.start("n2", contacts=[n1], args=["--admin", "unix:" + self.sockets["n2"],
                                            "--metrics", f"127.0.0.1:{self.metrics['n2']}"])
@@ -215,6 +215,29 @@ def case_lashupctl(ops):
           all(m["origin"] == "n1" for m in messages), f"mc sub lines: {lines}")
     c.poll()
     check(not c["n2"].find("mc_message"), "n2's application got messages only the admin stream subscribed to")
+    # A topic both n1's application and admin streams subscribe to: each
+    # keeps its subscription when the other ends its own.
+    def app_payloads():
+        c.poll()
+        return [e["payload"] for e in c["n1"].find("mc_message", topic="shared")]
+    sub = ops.stream("n1", "mc", "sub", "shared", "--count", "1")
+    eventually(lambda: ops.ctl("n1", "status", json_out=True)["stats"]["admin.streams"] >= 1, 5, "the shared stream")
+    ops.ctl("n2", "mc", "pub", "shared", "one")
+    check([m["payload"] for m in stream_lines(sub) if m["event"] == "mc_message"] == ["one"], "stream: one")
+    eventually(lambda: ops.ctl("n1", "status", json_out=True)["stats"]["admin.streams"] == 0, 5, "the stream's end")
+    ops.ctl("n2", "mc", "pub", "shared", "two")
+    eventually(lambda: app_payloads() == ["one", "two"], 10, "n1's application to keep its subscription")
+    sub = ops.stream("n1", "mc", "sub", "shared", "--count", "1")
+    eventually(lambda: ops.ctl("n1", "status", json_out=True)["stats"]["admin.streams"] >= 1, 5, "the shared stream")
+    since = c["n1"].events[-1]["mono_us"] if c["n1"].events else 0
+    c["n1"].send("unsubscribe shared")
+    c.wait_for(lambda: c["n1"].find("unsubscribed", since_us=since), timeout_s=5, what="n1's unsubscribe")
+    ops.ctl("n2", "mc", "pub", "shared", "three")
+    check([m["payload"] for m in stream_lines(sub) if m["event"] == "mc_message"] == ["three"],
+          "the stream lost its topic when the application unsubscribed")
+    time.sleep(0.3)  # an absence: what the stream got at once, the application would have too
+    check(app_payloads() == ["one", "two"], f"n1's application after unsubscribing: {app_payloads()}")
+
     err = ops.ctl("n1", "mc", "pub", "lashup/x", "y", expect=1)
     check("400" in err and "reserved" in err, f"mc pub on a reserved topic: {err}")
 
