@@ -123,16 +123,6 @@ bool Membership::handle(Time now, const NodeName& from, wire::MessageType type, 
     case wire::MessageType::member_records: {
       auto m = wire::decode_member_records(body);
       if (!m) return false;
-      // Who was reachable before this batch: catch-up records of members we
-      // could not reach are news worth announcing (a partition merging).
-      std::vector<bool> reachable_before;
-      if (m->ttl == 0) {
-        const RouteTree& before = own_tree();
-        reachable_before.assign(members_.size(), false);
-        for (MemberId id = 0; id < members_.size(); ++id) {
-          reachable_before[id] = members_[id].has_record && before.reachable(id);
-        }
-      }
       std::vector<MemberId> applied;
       for (auto& record : m->records) {
         ++stats_.records_received;
@@ -154,14 +144,13 @@ bool Membership::handle(Time now, const NodeName& from, wire::MessageType type, 
         }
       }
       for (MemberId id : applied) {
-        if (m->ttl > 0) {
-          queue_forward(now, id, m->ttl - 1, from, out);
-        } else if (id >= reachable_before.size() || !reachable_before[id]) {
-          // Catch-up records (ttl 0) are not flooded: most of our neighbours
-          // have them. Those of members we could not reach are announced, and
-          // pulled only where missing.
-          queue_forward(now, id, 0, from, out);
-        }
+        // Catch-up records (ttl 0) are not flooded: most of our neighbours
+        // may have them. Every one that was news here is announced, and
+        // pulled only where missing: a version a flood missed (lost, or
+        // stopped by a node that had it already) then reaches every node
+        // that lacks it within a few round trips of the first repair, not
+        // one anti-entropy period per hop.
+        queue_forward(now, id, m->ttl > 0 ? m->ttl - 1 : 0, from, out);
       }
       report_changes(now, out);
       if (changes_pending_) out.wake_no_later_than(next_report_at_);
@@ -332,15 +321,17 @@ std::optional<MemberInfo> Membership::member(const NodeName& name) const {
   auto id = find(name);
   if (!id || !members_[*id].has_record) return std::nullopt;
   const Member& m = members_[*id];
+  // Ourselves as we are now, including a version not flooded yet.
+  const wire::MemberRecord& record = *id == self_id_ ? self_record_ : m.record;
   MemberInfo info;
   info.name = m.name;
-  info.address = m.record.address;
-  info.incarnation = m.record.incarnation;
-  info.version = m.record.version;
+  info.address = record.address;
+  info.incarnation = record.incarnation;
+  info.version = record.version;
   info.last_heard = m.last_heard;
-  info.metadata = m.record.metadata;
-  info.active_view = m.record.active_view;
-  info.link_reports = m.record.link_reports;
+  info.metadata = record.metadata;
+  info.active_view = record.active_view;
+  info.link_reports = record.link_reports;
   info.state = m.left ? Reachability::left : reachable(name) ? Reachability::reachable : Reachability::unreachable;
   return info;
 }
@@ -564,7 +555,10 @@ void Membership::release(MemberId id) {
 
 void Membership::bump_own(Time now, Actions& out, bool urgent) {
   self_record_.version += 1;
-  members_[self_id_].record = self_record_;
+  // The new version stays private until its flood: digests, summaries and
+  // pull answers offer the last flooded one. A version that leaked out by
+  // catch-up first made the neighbours that pulled it drop the flood as old
+  // news, and the nodes behind them never got it.
   members_[self_id_].last_heard = now;
   const Time earliest = last_own_flood_ + config_.flood_gap;
   const Time when = std::max(earliest, urgent ? now : now + config_.settle_delay);
@@ -578,6 +572,7 @@ void Membership::bump_own(Time now, Actions& out, bool urgent) {
 }
 
 void Membership::flood_own(Time now, Actions& out) {
+  members_[self_id_].record = self_record_;  // published from now on
   own_dirty_ = false;
   last_own_flood_ = now;
   ++stats_.own_floods;

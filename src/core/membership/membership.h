@@ -10,6 +10,10 @@
 //    member it describes;
 //  - a new neighbour gets a digest and pushes back only what we lack,
 //    in both directions;
+//  - a new version of our own record is published by its flood (digests
+//    and pull answers offer the previous one until then), and a record
+//    learned by catch-up that was news is announced onward: a node that
+//    learns a version always passes it on;
 //  - graceful leave is announced and reported as `left`, not as a failure;
 //  - `last heard` uses one clock.
 #pragma once
@@ -39,7 +43,8 @@ struct MembershipConfig {
   Duration settle_delay = 250ms;
   // Anti-entropy: a summary of all records goes to one random neighbour this
   // often (randomized by +/-50%). A flood lost anywhere (a full buffer, a
-  // connection that closed under it) is repaired within a few periods.
+  // connection that closed under it) is repaired within a few periods: the
+  // first node that pulls the missing version announces it onward.
   Duration sync_interval = 2s;
   // Records to forward are gathered for this long and sent as one batch per
   // neighbour: a record heard from several neighbours meanwhile is sent to

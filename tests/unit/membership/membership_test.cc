@@ -120,6 +120,188 @@ TEST_F(MembershipTest, catch_up_records_are_announced_not_flooded) {
   EXPECT_EQ(digest->entries[0].name, "x");
 }
 
+TEST_F(MembershipTest, a_newer_catch_up_record_of_a_reachable_member_is_announced_too) {
+  // x is reachable through a; a newer version of x's record then arrives by
+  // catch-up (a pull answer, ttl 0). We had an older one, so b may too: it is
+  // announced to b, not kept here (a flood that missed b would otherwise
+  // leave b with the old record until anti-entropy, hop by hop).
+  receive("a", {record("a", 1, {"me", "x"}), record("x", 1, {"a"})});
+  ASSERT_TRUE(membership_->reachable("x"));
+  Actions out = receive("a", {record("x", 2, {"a", "y"})}, 0);
+  EXPECT_TRUE(sends_of(out, MessageType::member_records).empty());
+  auto announcements = sends_of(out, MessageType::member_digest);
+  ASSERT_EQ(announcements.size(), 1u);
+  EXPECT_EQ(announcements[0].to, "b");
+  auto digest = decode(announcements[0].message, wire::decode_member_digest);
+  EXPECT_FALSE(digest->full);
+  ASSERT_EQ(digest->entries.size(), 1u);
+  EXPECT_EQ(digest->entries[0].name, "x");
+  EXPECT_EQ(digest->entries[0].version, 2u);
+  // The same version again is not news: nothing more.
+  Actions again = receive("b", {record("x", 2, {"a", "y"})}, 0);
+  EXPECT_TRUE(sends_of(again, MessageType::member_digest).empty());
+}
+
+TEST_F(MembershipTest, our_new_version_is_offered_only_once_it_is_flooded) {
+  // A change that waits settle_delay is not in our digests or pull answers
+  // before its flood: a neighbour that pulled it early took the flood for
+  // old news and did not pass it on.
+  MembershipConfig config;
+  config.flood_gap = 0ms;
+  config.forward_window = 0ms;
+  config.settle_delay = 250ms;
+  Membership m(config, wire::PeerRef{"me", "me:7450"}, 5, random_, connections_, listener_);
+  Actions out;
+  m.start(now_, out);
+  m.set_active_view(now_, {"a", "b"}, true, out);  // urgent: flooded at once
+  const uint64_t flooded = m.own_record().version;
+  connections_.on_up(now_, "c", out);
+  Actions changed;
+  m.set_active_view(now_, {"a", "b", "c"}, false, changed);  // waits settle_delay
+  const uint64_t pending = m.own_record().version;
+  ASSERT_GT(pending, flooded);
+  EXPECT_TRUE(sends_of(changed, MessageType::member_records).empty());
+  EXPECT_EQ(m.member("me")->version, pending);  // the API shows us as we are
+
+  Actions digest_out;
+  m.on_neighbor_up(now_, "c", digest_out);
+  auto digests = sends_of(digest_out, MessageType::member_digest);
+  ASSERT_EQ(digests.size(), 1u);
+  auto digest = decode(digests[0].message, wire::decode_member_digest);
+  bool listed = false;
+  for (const auto& e : digest->entries) {
+    if (e.name != "me") continue;
+    listed = true;
+    EXPECT_EQ(e.version, flooded);
+  }
+  EXPECT_TRUE(listed);
+
+  const Bytes pull = wire::encode(wire::MemberPull{{"me"}});
+  wire::Reader r(pull);
+  (void)wire::read_message_type(r);
+  Actions pulled;
+  ASSERT_TRUE(m.handle(now_, "a", MessageType::member_pull, r, pulled));
+  auto answers = sends_of(pulled, MessageType::member_records);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(decode(answers[0].message, wire::decode_member_records)->records.at(0).version, flooded);
+
+  Actions flood;
+  m.tick(now_ + 250ms, flood);
+  auto floods = sends_of(flood, MessageType::member_records);
+  ASSERT_EQ(floods.size(), 3u);
+  for (const auto& f : floods) {
+    auto records = decode(f.message, wire::decode_member_records);
+    EXPECT_GT(records->ttl, 0u);
+    EXPECT_EQ(records->records.at(0).version, pending);
+  }
+}
+
+// A few Membership instances wired together: every send is delivered, and
+// every node ticks, until nothing is left in flight.
+class Nodes {
+ public:
+  explicit Nodes(MembershipConfig config, std::vector<NodeName> names) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto node = std::make_unique<Node>(i + 1);
+      node->membership = std::make_unique<Membership>(config, wire::PeerRef{names[i], names[i] + ":7450"}, 5,
+                                                      node->random, node->connections, node->listener);
+      Actions out;
+      node->membership->start(now, out);
+      for (const auto& peer : names) node->connections.on_up(now, peer, out);
+      nodes_.emplace(names[i], std::move(node));
+    }
+  }
+  Membership& operator[](const NodeName& name) { return *nodes_.at(name)->membership; }
+
+  // Queues what `from` asked to send.
+  void take(const NodeName& from, const Actions& out) {
+    for (auto& send : test::sends(out)) in_flight_.push_back({from, send.to, send.message});
+  }
+  void settle() {
+    for (int round = 0; round < 100; ++round) {
+      while (!in_flight_.empty()) {
+        auto [from, to, message] = in_flight_.front();
+        in_flight_.erase(in_flight_.begin());
+        auto it = nodes_.find(to);
+        if (it == nodes_.end()) continue;  // not simulated
+        wire::Reader r(message);
+        auto type = wire::read_message_type(r);
+        Actions out;
+        ASSERT_TRUE(type && it->second->membership->handle(now, from, *type, r, out));
+        take(to, out);
+      }
+      for (auto& [name, node] : nodes_) {
+        Actions out;
+        node->membership->tick(now, out);
+        take(name, out);
+      }
+      if (in_flight_.empty()) return;
+    }
+    FAIL() << "still sending after 100 rounds";
+  }
+
+  Time now{100s};
+
+ private:
+  struct Node {
+    explicit Node(uint64_t seed) : random(seed), connections(10s) {}
+    Random random;
+    Connections connections;
+    RecordingListener listener;
+    std::unique_ptr<Membership> membership;
+  };
+  struct Message {
+    NodeName from, to;
+    Bytes bytes;
+  };
+  std::map<NodeName, std::unique_ptr<Node>> nodes_;
+  std::vector<Message> in_flight_;
+};
+
+TEST(MembershipFlood, a_version_pulled_before_its_flood_still_reaches_the_nodes_behind_the_puller) {
+  // The chain o - a - b. o adds a neighbour (a change that waits
+  // settle_delay); before o floods it, a pulls o's record (a new link's
+  // digest or anti-entropy do that). b, behind a, must still get the new
+  // version, well before anti-entropy (the first summary is >= 1 s away).
+  MembershipConfig config;
+  config.flood_gap = 0ms;
+  config.forward_window = 0ms;
+  config.settle_delay = 250ms;
+  config.event_coalesce = 0ms;
+  Nodes nodes(config, {"o", "a", "b"});
+  const std::map<NodeName, std::vector<NodeName>> views = {{"o", {"a"}}, {"a", {"b", "o"}}, {"b", {"a"}}};
+  for (const auto& [name, view] : views) {
+    Actions out;
+    nodes[name].set_active_view(nodes.now, view, true, out);
+    for (const auto& peer : view) nodes[name].on_neighbor_up(nodes.now, peer, out);
+    nodes.take(name, out);
+  }
+  nodes.settle();
+  ASSERT_EQ(nodes["b"].member("o")->version, nodes["o"].own_record().version);
+
+  nodes.now += 10ms;
+  Actions changed;
+  nodes["o"].set_active_view(nodes.now, {"a", "c"}, false, changed);
+  nodes.take("o", changed);
+  const uint64_t version = nodes["o"].own_record().version;
+  Actions pull;
+  {
+    const Bytes message = wire::encode(wire::MemberPull{{"o"}});
+    wire::Reader r(message);
+    (void)wire::read_message_type(r);
+    ASSERT_TRUE(nodes["o"].handle(nodes.now, "a", MessageType::member_pull, r, pull));
+  }
+  nodes.take("o", pull);
+  nodes.settle();
+
+  nodes.now += 250ms;  // o floods its change
+  nodes.settle();
+  EXPECT_EQ(nodes["a"].member("o")->version, version);
+  ASSERT_TRUE(nodes["b"].member("o"));
+  EXPECT_EQ(nodes["b"].member("o")->version, version);
+  EXPECT_EQ(nodes["b"].member("o")->active_view, (std::vector<NodeName>{"a", "c"}));
+}
+
 TEST_F(MembershipTest, an_announcement_is_answered_with_a_pull_of_what_is_newer) {
   receive("a", {record("x", 5, {"a"})});
   wire::MemberDigest announcement;
