@@ -128,7 +128,17 @@ def run(binary, durability, writes, key_count):
             if values["n1"] == values["n2"] == values["n3"]:
                 break
             if time.monotonic() > deadline:
-                raise CaseFailed(f"replicas differ after {AGREE_S} s: {json.dumps(values)}")
+                asked_us = monotonic_us()
+                for name in names:
+                    cluster[name].send("status")
+                time.sleep(0.5)
+                cluster.poll()
+                stats = {}
+                for name in names:
+                    line = cluster[name].latest("status", since_us=asked_us) or {}
+                    stats[name] = {k: v for k, v in (line.get("stats") or {}).items()
+                                   if k.startswith("kv.") or k in ("neighbors", "members.reachable")}
+                raise CaseFailed(f"replicas differ after {AGREE_S} s: {json.dumps(values)}; stats: {json.dumps(stats)}")
             time.sleep(1)
         say(f"  the three replicas agree on all {key_count} keys")
         return True

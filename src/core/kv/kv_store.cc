@@ -6,6 +6,21 @@ namespace lashup::kv {
 
 namespace {
 
+// The SplitMix64 finalizer: a bijection whose output bits each depend on
+// every input bit.
+uint64_t mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+}  // namespace
+
+namespace {
+
 // Encoded bytes an operation may add beyond its payload (dots, tags).
 constexpr size_t kOpOverheadBytes = 64;
 
@@ -65,9 +80,13 @@ void KvStore::rehash(const std::string& key, Entry& entry) {
   last_state_ = entry.map.encode();
   last_state_key_ = &key;
   entry.encoded_bytes = last_state_.size();
-  // Of (key, state); never 0, which means "no such key".
+  // Of (key, state); never 0, which means "no such key". The two hashes are
+  // mixed through a non-linear finalizer: with a plain XOR of a key part and
+  // a state part, two keys whose states differ the same way on two nodes
+  // (counters at 19 and 20 on both) cancel out in the bucket and store
+  // digests, and anti-entropy takes different stores for equal ones.
   const auto key_bytes = wire::ByteView(reinterpret_cast<const uint8_t*>(key.data()), key.size());
-  const uint64_t digest = ((crdt::fnv1a64(key_bytes) * 0x9e3779b97f4a7c15ULL) ^ crdt::fnv1a64(last_state_)) | 1;
+  const uint64_t digest = mix64(crdt::fnv1a64(key_bytes) ^ mix64(crdt::fnv1a64(last_state_))) | 1;
   const size_t bucket = bucket_of(key);
   if (entry.digest == 0) bucket_members_[bucket].push_back(&key);
   buckets_[bucket] ^= entry.digest ^ digest;

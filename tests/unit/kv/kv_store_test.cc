@@ -224,6 +224,25 @@ TEST(KvStore, TombstonesAreCollectedWithoutReusingDots) {
   EXPECT_EQ(c.tombstone_count(), 1u);
 }
 
+// Two keys whose states differ the same way on two replicas (each counter
+// one write behind) must not cancel out in the store's digest.
+TEST(KvStore, DigestsOfEqualDifferencesOnTwoKeysDoNotCancel) {
+  KvStore a({}, kA);
+  KvStore b({}, kB);
+  for (const char* key : {"k1", "k2"}) {
+    for (int i = 0; i < 3; ++i) {
+      auto w = a.update(key, Ops{FieldOp::increment("n", 1)});
+      ASSERT_TRUE(w);
+      if (i < 2) ASSERT_TRUE(b.apply(key, w->delta));
+    }
+  }
+  ASSERT_NE(a.key_digest("k1"), b.key_digest("k1"));
+  ASSERT_NE(a.key_digest("k2"), b.key_digest("k2"));
+  EXPECT_NE(a.digest(), b.digest());
+  EXPECT_NE(a.bucket_digest(bucket_of("k1")) ^ a.bucket_digest(bucket_of("k2")),
+            b.bucket_digest(bucket_of("k1")) ^ b.bucket_digest(bucket_of("k2")));
+}
+
 // Deltas from many writers, delivered in a different order, some twice, to
 // each replica: every replica ends identical.
 TEST(KvStore, DeltasInAnyOrderAndRepeatedConverge) {
