@@ -104,6 +104,11 @@ class KvStore {
   uint64_t bucket_digest(size_t bucket) const { return buckets_[bucket]; }
   // (key, digest of its state) for every key (live or deleted) in `bucket`.
   std::vector<std::pair<std::string, uint64_t>> bucket_keys(size_t bucket) const;
+  // The size of one key's encoded state; 0 if unknown.
+  size_t encoded_bytes(std::string_view key) const {
+    auto it = entries_.find(key);
+    return it == entries_.end() ? 0 : it->second.encoded_bytes;
+  }
   // The digest of one key's state; 0 if unknown.
   uint64_t key_digest(std::string_view key) const;
   // Joins a whole state of `key` (anti-entropy); as apply.

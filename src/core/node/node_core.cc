@@ -1,6 +1,8 @@
 #include "core/node/node_core.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <set>
 
 #include "core/kv/kv_messages.h"
@@ -90,6 +92,33 @@ NodeCore::NodeCore(NodeConfig config, Incarnation incarnation, const PersistedSt
     if (Status s = kv_.load(key, it->second); !s && restore_status_) {
       restore_status_ = Status::storage("the data dir holds a damaged KV record: " + s.message());
     }
+  }
+  // Then the deltas written since each key's whole record.
+  for (auto it = persisted.lower_bound(std::string(kPersistKvDeltaPrefix));
+       it != persisted.end() && std::string_view(it->first).starts_with(kPersistKvDeltaPrefix); ++it) {
+    const std::string_view name = std::string_view(it->first).substr(kPersistKvDeltaPrefix.size());
+    uint64_t sequence = 0;
+    const auto parsed = name.size() > 17 && name[16] == '/'
+                            ? std::from_chars(name.data(), name.data() + 16, sequence, 16)
+                            : std::from_chars_result{name.data(), std::errc::invalid_argument};
+    Status s = parsed.ec == std::errc() && parsed.ptr == name.data() + 16
+                   ? Status::ok()
+                   : Status::invalid("bad delta record name \"" + it->first + "\"");
+    const std::string_view key = name.size() > 17 ? name.substr(17) : std::string_view();
+    if (s) {
+      auto delta = crdt::Map::decode(it->second, config_.kv.limits);
+      s = delta ? Status(kv_.apply(key, *delta).status()) : delta.status();
+    }
+    if (!s) {
+      if (restore_status_) {
+        restore_status_ = Status::storage("the data dir holds a damaged KV delta record: " + s.message());
+      }
+      continue;
+    }
+    auto& records = kv_delta_records_[std::string(key)];
+    records.bytes += it->second.size();
+    records.sequences.push_back(sequence);
+    kv_next_delta_record_ = std::max(kv_next_delta_record_, sequence + 1);
   }
   if (auto it = persisted.find(kPersistPassiveView); it != persisted.end()) {
     remembered_ = Overlay::decode_passive(it->second);
@@ -326,8 +355,9 @@ bool NodeCore::KvSubscription::covers(std::string_view key) const {
   return glob ? kv::glob_match(pattern, key) : key.starts_with(pattern);
 }
 
-void NodeCore::key_changed(Time now, std::string_view key, bool value_changed, Actions& out) {
-  persist_key(key, out);
+void NodeCore::key_changed(Time now, std::string_view key, bool value_changed, Actions& out,
+                           const crdt::Map* delta) {
+  persist_key(key, delta, out);
   if (const crdt::Map* state = kv_.get_state(key); state != nullptr && state->empty()) {
     kv_tombstones_.insert_or_assign(std::string(key), now);  // its grace starts again
   } else if (auto it = kv_tombstones_.find(key); it != kv_tombstones_.end()) {
@@ -390,15 +420,54 @@ Actions NodeCore::kv_subscribe(Time, uint64_t id, std::string pattern, bool glob
 
 bool NodeCore::kv_unsubscribe(uint64_t id) { return kv_subscriptions_.erase(id) > 0; }
 
-void NodeCore::persist_key(std::string_view key, Actions& out) {
+namespace {
+
+std::string delta_record_name(uint64_t sequence, std::string_view key) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(sequence));
+  return std::string(kPersistKvDeltaPrefix) + hex + "/" + std::string(key);
+}
+
+}  // namespace
+
+void NodeCore::persist_key(std::string_view key, const crdt::Map* delta, Actions& out) {
+  const size_t value_bytes = kv_.encoded_bytes(key);
+  if (delta != nullptr && value_bytes >= kKvDeltaRecordMinBytes) {
+    Bytes encoded = delta->encode();
+    auto it = kv_delta_records_.find(key);
+    const size_t pending = it == kv_delta_records_.end() ? 0 : it->second.bytes;
+    // Deltas since the whole record stay below the value's size: what is
+    // written per change is the delta, and restoring reads at most twice
+    // the value.
+    if (pending + encoded.size() < value_bytes) {
+      if (it == kv_delta_records_.end()) it = kv_delta_records_.emplace(std::string(key), KvDeltaRecords{}).first;
+      const uint64_t sequence = kv_next_delta_record_++;
+      it->second.bytes += encoded.size();
+      it->second.sequences.push_back(sequence);
+      out.persist(delta_record_name(sequence, key), std::move(encoded));
+      return;
+    }
+  }
   out.persist(std::string(kPersistKvPrefix) + std::string(key), kv_.take_state(key));
+  if (auto it = kv_delta_records_.find(key); it != kv_delta_records_.end()) {
+    for (uint64_t sequence : it->second.sequences) out.persist(delta_record_name(sequence, key), {});
+    kv_delta_records_.erase(it);
+  }
+}
+
+void NodeCore::unpersist_key(std::string_view key, Actions& out) {
+  out.persist(std::string(kPersistKvPrefix) + std::string(key), {});  // an empty value removes the record
+  if (auto it = kv_delta_records_.find(key); it != kv_delta_records_.end()) {
+    for (uint64_t sequence : it->second.sequences) out.persist(delta_record_name(sequence, key), {});
+    kv_delta_records_.erase(it);
+  }
 }
 
 Actions NodeCore::replicate(Time now, std::string_view key, const crdt::Map& delta) {
   Actions out;
   // Durable (per the durability mode) before the delta leaves and before
   // the write is acknowledged: persist actions run first.
-  key_changed(now, key, true, out);
+  key_changed(now, key, true, out, &delta);
   if (kv_outbox_.empty() && now >= kv_published_at_ + config_.kv_delta_batch) {
     // The first write after a quiet window leaves at once; the writes that
     // follow it within the window are joined and leave at its end, so a
@@ -509,7 +578,7 @@ void NodeCore::tombstone_round(Time now, Actions& out) {
   for (const auto& [hash, key] : ripe) report.tombstones.emplace_back(hash, kv_.key_digest(*key));
   for (const auto& key : collected) {
     if (!kv_.collect(key)) continue;
-    out.persist(std::string(kPersistKvPrefix) + key, {});  // an empty value removes the record
+    unpersist_key(key, out);
     kv_tombstones_.erase(key);
     kv_collected_.emplace_back(now, key);
   }
@@ -542,7 +611,7 @@ void NodeCore::deliver_internal(Time now, const wire::McData& m, Actions& out) {
       ++stats_.kv_deltas_refused;
       continue;
     }
-    if (joined->state_changed) key_changed(now, d.key, joined->value_changed, out);
+    if (joined->state_changed) key_changed(now, d.key, joined->value_changed, out, &d.delta);
   }
 }
 

@@ -56,6 +56,14 @@ inline constexpr const char* kPersistPassiveView = "overlay/passive";
 inline constexpr const char* kPersistKnownMembers = "membership/known";
 // Followed by the key: the key's whole state (core/kv).
 inline constexpr std::string_view kPersistKvPrefix = "kv/";
+// Followed by 16 hex digits (a sequence number), '/' and the key: a delta of
+// the key since its last whole record. A change of a large value writes its
+// delta, not the value; once a key's deltas add up to its value's size the
+// whole value is written again and its deltas removed (docs/KV.md,
+// Persistence).
+inline constexpr std::string_view kPersistKvDeltaPrefix = "kvd/";
+// Values smaller than this are always written whole.
+inline constexpr size_t kKvDeltaRecordMinBytes = 1024;
 
 struct NodeStats {
   uint64_t malformed_messages = 0;
@@ -140,10 +148,15 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   bool connected(const NodeName& peer) const override { return connections_.is_up(peer); }
   void deliver_internal(Time now, const wire::McData& m, Actions& out) override;
   Actions replicate(Time now, std::string_view key, const crdt::Map& delta);
-  void persist_key(std::string_view key, Actions& out);
+  // `delta`: what changed, if known (a local write or a peer's delta); a
+  // state from anti-entropy is written whole.
+  void persist_key(std::string_view key, const crdt::Map* delta, Actions& out);
+  // Removes a key's records (whole and deltas).
+  void unpersist_key(std::string_view key, Actions& out);
   // A key's state changed here (any source): persist it; if what readers see
   // changed, tell the subscriptions that cover it (coalesced).
-  void key_changed(Time now, std::string_view key, bool value_changed, Actions& out);
+  void key_changed(Time now, std::string_view key, bool value_changed, Actions& out,
+                   const crdt::Map* delta = nullptr);
   void flush_kv_changes(Time now, Actions& out);
   // Publishes the joined deltas waiting in kv_outbox_ (as many batch
   // messages as multicast's payload limit needs).
@@ -194,6 +207,13 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   // Collected keys, oldest first: forgotten by the store after a while.
   std::deque<std::pair<Time, std::string>> kv_collected_;
   Time next_tombstone_round_{0};
+  // The delta records of each key written since its whole record.
+  struct KvDeltaRecords {
+    size_t bytes = 0;
+    std::vector<uint64_t> sequences;
+  };
+  std::map<std::string, KvDeltaRecords, std::less<>> kv_delta_records_;
+  uint64_t kv_next_delta_record_ = 1;
   Status restore_status_;
   NodeStats stats_;
   std::vector<NodeName> neighbor_names_;  // the active view, for multicast

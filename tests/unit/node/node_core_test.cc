@@ -295,6 +295,77 @@ TEST(NodeCore, kv_deltas_are_published_one_by_one_without_a_batch_window) {
   EXPECT_EQ(core.multicast().stats().published, before + 10);
 }
 
+// A change of a large value writes its delta, not the value; once the
+// deltas add up to the value's size the value is written whole again and
+// its deltas removed. What is on disk restores the same state.
+TEST(NodeCore, a_large_value_is_persisted_as_deltas_until_they_add_up_to_the_value) {
+  NodeCore core(config_for("a", {}), 1, {}, 1);
+  core.on_start(Time(0));
+  std::map<std::string, Bytes> disk;
+  auto write_to_disk = [&](const Actions& out) {
+    size_t bytes = 0;
+    for (const auto& p : actions_of<PersistAction>(out)) {
+      bytes += p.value.size();
+      if (p.value.empty()) {
+        disk.erase(p.key);
+      } else {
+        disk[p.key] = p.value;
+      }
+    }
+    return bytes;
+  };
+  Result<kv::KvStore::Written> w = Status::internal("unset");
+  std::vector<std::string> elements;
+  for (int i = 0; i < 400; ++i) elements.push_back("backend-" + std::to_string(i) + ":8080");
+  std::vector<crdt::FieldOp> big{crdt::FieldOp::add("backends", elements)};
+  write_to_disk(core.kv_update(Time(1ms), "vip", big, nullptr, w));
+  ASSERT_TRUE(w.is_ok());
+  const size_t value_bytes = core.kv().encoded_bytes("vip");
+  ASSERT_GT(value_bytes, 4000u);
+  ASSERT_EQ(disk.count("kv/vip"), 1u);
+
+  // Small changes: each writes well under a tenth of the value.
+  size_t deltas = 0, rewrites = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<crdt::FieldOp> add{crdt::FieldOp::increment("version", 1)};
+    Actions out = core.kv_update(Time(2ms + std::chrono::milliseconds(i)), "vip", add, nullptr, w);
+    ASSERT_TRUE(w.is_ok());
+    const size_t bytes = write_to_disk(out);
+    bool whole = false;
+    for (const auto& p : actions_of<PersistAction>(out)) whole = whole || p.key == "kv/vip";
+    if (whole) {
+      ++rewrites;
+    } else {
+      ++deltas;
+      EXPECT_LT(bytes, value_bytes / 10) << "change " << i;
+    }
+  }
+  EXPECT_GT(deltas, 1900u);
+  EXPECT_GE(rewrites, 1u);
+  // After a rewrite its deltas are gone: fewer delta records than changes.
+  size_t delta_records = 0;
+  for (const auto& [name, value] : disk) delta_records += name.starts_with(kPersistKvDeltaPrefix) ? 1 : 0;
+  EXPECT_LT(delta_records, deltas);
+
+  NodeCore::PersistedState restored_disk(disk.begin(), disk.end());
+  NodeCore restarted(config_for("a", {}), 2, restored_disk, 1);
+  ASSERT_TRUE(restarted.restore_status().is_ok()) << restarted.restore_status().message();
+  ASSERT_NE(restarted.kv().get("vip"), nullptr);
+  EXPECT_EQ(restarted.kv().get_state("vip")->encode(), core.kv().get_state("vip")->encode());
+
+  // A damaged delta record stops the restore.
+  for (auto& [name, value] : restored_disk) {
+    if (name.starts_with(kPersistKvDeltaPrefix)) {
+      value = Bytes{1, 2, 3};
+      break;
+    }
+  }
+  if (delta_records > 0) {
+    NodeCore damaged(config_for("a", {}), 3, restored_disk, 1);
+    EXPECT_FALSE(damaged.restore_status().is_ok());
+  }
+}
+
 TEST(NodeCore, a_damaged_kv_record_is_reported_not_skipped) {
   NodeCore::PersistedState disk{{"kv/k", Bytes{1, 5, 0xff, 0xff}}};
   NodeCore core(config_for("a", {}), 2, disk, 1);
