@@ -97,6 +97,7 @@ NodeRuntime::NodeRuntime(const config::Config& config)
                : level == "warn" ? LogLevel::warn
                : level == "debug" ? LogLevel::debug
                                   : LogLevel::info;
+  value_bytes_warn_ = static_cast<size_t>(*config.get_int("kv.value_bytes_warn"));
   const auto contacts = config::parse_address_list(*config.get("contact_nodes"));  // validated by create()
   for (const auto& contact : *contacts) {
     const bool ipv6 = contact.host.find(':') != std::string::npos;
@@ -331,11 +332,13 @@ Result<NodeRuntime::KvRead> NodeRuntime::kv_update(std::string key, std::vector<
   auto write = [this](Time now, NodeCore& core, const std::string& key, const std::vector<crdt::FieldOp>& ops,
                       const std::optional<crdt::CausalContext>& expected, auto answer) {
     Result<kv::KvStore::Written> written = Status::internal("not written");
+    const size_t before = core.kv().encoded_bytes(key);
     Actions out = core.kv_update(now, key, ops, expected ? &*expected : nullptr, written);
     if (!written) {
       answer(Answer{written.status(), {}});
       return out;
     }
+    warn_if_large(core, key, before);
     Answer a;
     a.read.value = std::move(written->value);
     if (const crdt::Map* state = core.kv().get_state(key)) a.read.context = crdt::encode_context(state->context());
@@ -363,8 +366,10 @@ Result<NodeRuntime::KvRead> NodeRuntime::kv_update(std::string key, std::vector<
   // up waiting leaves it nothing dangling.
   auto promise = std::make_shared<std::promise<Answer>>();
   auto future = promise->get_future();
+  // The command (then its continuation) owns the only reference to the
+  // promise, so a command dropped without running breaks it: see ask().
   Status posted = post([write, key = std::move(key), ops = std::move(ops), expected = std::move(expected),
-                        promise](Time now, NodeCore& core) {
+                        promise = std::move(promise)](Time now, NodeCore& core) {
     return write(now, core, key, ops, expected, [promise](Answer a) { promise->set_value(std::move(a)); });
   });
   if (!posted) return posted;
@@ -381,16 +386,28 @@ Result<NodeRuntime::KvRead> NodeRuntime::kv_update(std::string key, std::vector<
   return std::move(answer.read);
 }
 
+void NodeRuntime::warn_if_large(const NodeCore& core, const std::string& key, size_t before) {
+  // Once per crossing of the threshold, not at every write of a large value.
+  const size_t after = core.kv().encoded_bytes(key);
+  if (before > value_bytes_warn_ || after <= value_bytes_warn_) return;
+  log(LogLevel::warn, "kv",
+      "the value of key \"" + key + "\" is " + std::to_string(after) + " bytes, above kv.value_bytes_warn (" +
+          std::to_string(value_bytes_warn_) + "); every node keeps it, and kv.value_bytes_max (" +
+          std::to_string(node_config_.kv.value_bytes_max) + ") refuses larger ones");
+}
+
 Status NodeRuntime::kv_update_async(std::string key, std::vector<crdt::FieldOp> ops,
                                     std::optional<crdt::CausalContext> expected, uint64_t request_id) {
   return post([this, key = std::move(key), ops = std::move(ops), expected = std::move(expected), request_id](
                   Time now, NodeCore& core) {
     Result<kv::KvStore::Written> written = Status::internal("not written");
+    const size_t before = core.kv().encoded_bytes(key);
     Actions out = core.kv_update(now, key, ops, expected ? &*expected : nullptr, written);
     if (!written) {
       out.emit(KvUpdateDone{request_id, key, written.status()});
       return out;
     }
+    warn_if_large(core, key, before);
     after_commit([this, request_id, key](const Status& stored) {
       batch_events_.push_back(KvUpdateDone{request_id, key, stored});
     });

@@ -78,9 +78,12 @@ class NodeRuntime final : TransportListener {
   // Runs `query` on the loop thread and waits for its answer.
   template <typename T>
   Result<T> ask(std::function<T(Time, NodeCore&)> query) {
+    // The command owns the only reference to the promise: a command that is
+    // dropped without running (the node stopped) breaks it, and the wait
+    // below ends at once with "closed".
     auto promise = std::make_shared<std::promise<T>>();
     auto future = promise->get_future();
-    Status posted = post([query = std::move(query), promise](Time now, NodeCore& core) {
+    Status posted = post([query = std::move(query), promise = std::move(promise)](Time now, NodeCore& core) {
       promise->set_value(query(now, core));
       return Actions{};
     });
@@ -238,6 +241,8 @@ class NodeRuntime final : TransportListener {
   }
   Status check_topic(std::string_view topic) const;
   void log(LogLevel level, const char* component, const std::string& message);
+  // Logs a warning when a write took a key's value above kv.value_bytes_warn.
+  void warn_if_large(const NodeCore& core, const std::string& key, size_t before);
   // Loop thread: logs and counts what the transport's counters say happened
   // since the last call (TLS and handshake failures, malformed frames).
   void log_transport_failures();
@@ -366,6 +371,7 @@ class NodeRuntime final : TransportListener {
   };
   std::vector<EarlyLog> early_logs_;  // made by start(), before the loop thread runs
   LogLevel log_level_ = LogLevel::info;
+  size_t value_bytes_warn_ = 1u << 20;  // kv.value_bytes_warn
   RuntimeHistograms histograms_;
   std::set<std::string> app_topics_;              // topics the application subscribes to
   std::map<std::string, uint32_t> held_topics_;   // topics the admin server's streams hold

@@ -185,11 +185,58 @@ static void test_tls_off_warning(void **state) {
   free_log(silent);
 }
 
+/* A write that takes a value above kv.value_bytes_warn logs one warning
+ * (component "kv", naming the key); later writes of the large value do
+ * not repeat it. */
+static size_t count_matching(struct log *log, const char *component, const char *part) {
+  size_t n = 0;
+  pthread_mutex_lock(&log->mutex);
+  for (size_t i = 0; i < log->count; i++) {
+    if (strcmp(log->records[i].component, component) == 0 && strstr(log->records[i].message, part) != NULL) n++;
+  }
+  pthread_mutex_unlock(&log->mutex);
+  return n;
+}
+
+static void test_large_value_warning(void **state) {
+  struct node_env *env = *state;
+  struct log *log = new_log();
+  lashup_config_t *cfg = node_config(env, "big", 0, NULL);
+  config_set(cfg, "kv.value_bytes_warn", "2048");
+  lashup_node_t *node = new_node(cfg);
+  assert_int_equal(lashup_node_set_log_cb(node, on_log, log), LASHUP_OK);
+  assert_int_equal(lashup_node_start(node), LASHUP_OK);
+  lashup_kv_ops_t *ops = NULL;
+  assert_int_equal(lashup_kv_ops_new(&ops), LASHUP_OK);
+  char element[64];
+  for (int i = 0; i < 100; i++) {
+    snprintf(element, sizeof element, "backend-%03d.example:8080", i);
+    assert_int_equal(lashup_kv_ops_set_add(ops, "backends", element, strlen(element)), LASHUP_OK);
+  }
+  /* Small first: no warning. */
+  lashup_kv_ops_t *small = NULL;
+  assert_int_equal(lashup_kv_ops_new(&small), LASHUP_OK);
+  assert_int_equal(lashup_kv_ops_counter_add(small, "n", 1), LASHUP_OK);
+  assert_int_equal(lashup_kv_update(node, "vips/big", 8, small, NULL, NULL), LASHUP_OK);
+  assert_int_equal(lashup_kv_update(node, "vips/big", 8, ops, NULL, NULL), LASHUP_OK);
+  for (int i = 0; i < 5; i++) assert_int_equal(lashup_kv_update(node, "vips/big", 8, small, NULL, NULL), LASHUP_OK);
+  ASSERT_EVENTUALLY(count_matching(log, "kv", "vips/big") >= 1, 5000);
+  lashup_node_destroy(node);
+  assert_int_equal(count_matching(log, "kv", "vips/big"), 1);
+  const long i = find(log, "kv", "the value of key", "kv.value_bytes_warn");
+  assert_true(i >= 0);
+  assert_int_equal(log->records[i].level, LASHUP_LOG_WARN);
+  lashup_kv_ops_destroy(ops);
+  lashup_kv_ops_destroy(small);
+  free_log(log);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_arguments_and_state),
       cmocka_unit_test(test_levels_threads_and_destroy),
       cmocka_unit_test(test_tls_off_warning),
+      cmocka_unit_test(test_large_value_warning),
   };
   return cmocka_run_group_tests(tests, node_env_setup, node_env_teardown);
 }
