@@ -688,7 +688,7 @@ typedef enum lashup_log_level {
 
 /* Called on the node's loop thread (never after lashup_node_destroy
  * returns) for each message at or above the configured log.level; component
- * is "node", "config", "transport", "membership" or "storage". Both
+ * is "node", "config", "transport", "membership", "storage" or "kv". Both
  * strings are valid during the call only. It must return quickly and must not
  * call lashup_node_stop or lashup_node_destroy. */
 typedef void (*lashup_log_cb)(int level, const char *component, const char *message, void *userdata);
