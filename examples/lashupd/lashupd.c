@@ -392,6 +392,8 @@ typedef struct kv_burst {
   uint64_t keys;
   uint64_t started_us;
   uint64_t end_us;    /* no write is queued after this */
+  int once;           /* SECONDS 0: each key written once, however long it takes */
+  double rate_per_s;  /* 0: as fast as the node takes them */
   uint64_t queued;
   uint64_t in_flight;
   uint64_t acked;     /* completed with LASHUP_OK */
@@ -892,17 +894,19 @@ static void command_kv_write(lashup_node_t *node, const char *command, char **ar
 /* "kv-burst PREFIX KEYS SECONDS": for SECONDS, adds 1 to the counter "n" of
  * the keys PREFIX0 .. PREFIX<KEYS-1> in turn with lashup_kv_update_async, as
  * fast as the node takes them (at most kKvBurstInFlight pending), then waits
- * for every completion and prints kv_burst_done. */
+ * for every completion and prints kv_burst_done. SECONDS 0: each key once. */
 enum { kKvBurstInFlight = 2048 };
 
 static void command_kv_burst(char **args, int arg_count) {
   kv_burst *b = &kv_burst_state;
   uint64_t keys = 0, seconds = 0;
-  if (arg_count != 3 || strlen(args[0]) + 24 >= sizeof b->prefix || !parse_u64(args[1], &keys) || keys == 0 ||
-      !parse_u64(args[2], &seconds) || seconds > 3600) {
+  char *end = NULL;
+  double rate = arg_count == 4 ? strtod(args[3], &end) : 0;
+  if (arg_count < 3 || arg_count > 4 || strlen(args[0]) + 24 >= sizeof b->prefix || !parse_u64(args[1], &keys) ||
+      keys == 0 || !parse_u64(args[2], &seconds) || seconds > 3600 || (arg_count == 4 && (*end != '\0' || rate < 0))) {
     begin_line(monotonic_now_us(), "command_failed");
     put_string_field("command", "kv-burst");
-    put_string_field("error", "usage: kv-burst PREFIX KEYS SECONDS");
+    put_string_field("error", "usage: kv-burst PREFIX KEYS SECONDS [RATE_PER_S]");
     end_line();
     return;
   }
@@ -911,6 +915,8 @@ static void command_kv_burst(char **args, int arg_count) {
   b->keys = keys;
   b->started_us = monotonic_now_us();
   b->end_us = b->started_us + seconds * 1000000u;
+  b->once = seconds == 0;
+  b->rate_per_s = rate;
   b->active = 1;
 }
 
@@ -926,7 +932,14 @@ static int kv_burst_step(lashup_node_t *node) {
   }
   char key[300];
   for (int batch = 0; batch < kBurstBatchMax && b->in_flight < kKvBurstInFlight; batch++) {
-    if (monotonic_now_us() >= b->end_us) break;
+    if (b->once ? b->queued >= b->keys : monotonic_now_us() >= b->end_us) break;
+    if (b->rate_per_s > 0) {
+      uint64_t due_us = b->started_us + (uint64_t)((double)b->queued * 1e6 / b->rate_per_s);
+      if (due_us > monotonic_now_us()) {
+        wait_ms = poll_timeout_ms(due_us);
+        break;
+      }
+    }
     int n = snprintf(key, sizeof key, "%s%" PRIu64, b->prefix, b->queued % b->keys);
     int rc = lashup_kv_update_async(node, key, (size_t)n, ops, NULL, NULL);
     if (rc == LASHUP_ERR_AGAIN) {
@@ -937,6 +950,7 @@ static int kv_burst_step(lashup_node_t *node) {
     if (rc != LASHUP_OK) {
       put_error_line("kv-burst", rc);
       b->end_us = monotonic_now_us(); /* ends it */
+      b->once = 0;
       break;
     }
     b->queued++;
@@ -944,7 +958,7 @@ static int kv_burst_step(lashup_node_t *node) {
   }
   lashup_kv_ops_destroy(ops);
   if (b->in_flight >= kKvBurstInFlight) wait_ms = kAgainRetryMs;
-  if (monotonic_now_us() >= b->end_us) {
+  if (b->once ? b->queued >= b->keys : monotonic_now_us() >= b->end_us) {
     if (b->in_flight > 0) return kAgainRetryMs; /* completions arrive as events */
     begin_line(monotonic_now_us(), "kv_burst_done");
     put_string_field("prefix", b->prefix);

@@ -20,8 +20,12 @@ void KvSync::tick(Time now, const std::vector<NodeName>& neighbors, Actions& out
   if (!next_round_at_ || now < *next_round_at_) return;
   next_round_at_ = now + random_.jittered(config_.interval, 0.5);
   if (neighbors.empty()) return;
+  start_round(neighbors[random_.uniform(neighbors.size())], out);
+}
+
+void KvSync::start_round(const NodeName& to, Actions& out) {
   ++stats_.rounds_started;
-  send(neighbors[random_.uniform(neighbors.size())], encode(KvSummary{store_.digest(), store_.entries()}), out);
+  send(to, encode(KvSummary{store_.digest(), store_.entries()}), out);
 }
 
 KvStates KvSync::states_for(const std::vector<std::string>& keys, std::vector<std::string> wanted) const {
@@ -39,7 +43,8 @@ KvStates KvSync::states_for(const std::vector<std::string>& keys, std::vector<st
   return m;
 }
 
-void KvSync::apply_states(Time now, const NodeName&, const KvStates& m, Actions& out) {
+size_t KvSync::apply_states(Time now, const NodeName&, const KvStates& m, Actions& out) {
+  size_t changed = 0;
   for (const auto& s : m.states) {
     auto outcome = store_.apply_state(s.key, s.delta);
     if (!outcome) {
@@ -48,9 +53,11 @@ void KvSync::apply_states(Time now, const NodeName&, const KvStates& m, Actions&
     }
     if (outcome->state_changed) {
       ++stats_.states_applied;
+      ++changed;
       changed_(now, s.key, *outcome, out);
     }
   }
+  return changed;
 }
 
 bool KvSync::handle(Time now, const NodeName& from, wire::MessageType type, wire::Reader& body, Actions& out) {
@@ -127,7 +134,12 @@ bool KvSync::handle(Time now, const NodeName& from, wire::MessageType type, wire
     case wire::MessageType::kv_states: {
       auto m = decode_kv_states(body, store_.limits());
       if (!m) return false;
-      apply_states(now, from, *m, out);
+      const size_t changed = apply_states(now, from, *m, out);
+      if (changed > 0 && m->states.size() >= kSyncStatesMax / 2) {
+        // Likely more where these came from: the next round now.
+        ++stats_.rounds_followed_up;
+        start_round(from, out);
+      }
       if (!m->wanted.empty()) {
         KvStates reply = states_for(m->wanted, {});
         if (!reply.states.empty()) {

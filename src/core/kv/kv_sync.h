@@ -13,7 +13,11 @@
 //
 // Bounds: a states message carries at most kSyncStatesMax keys and about
 // states_bytes_max bytes; what does not fit is found again by the next
-// round. Nothing is kept between messages but the round's counters.
+// round. A node that receives a states message of at least half that many
+// keys, some of them news, starts the next round with that neighbour at
+// once instead of waiting for the interval: a node that lacks many keys (a
+// new one) takes them in back-to-back rounds. Nothing is kept between
+// messages but the round's counters.
 #pragma once
 
 #include <functional>
@@ -35,6 +39,7 @@ struct KvSyncConfig {
 
 struct KvSyncStats {
   uint64_t rounds_started = 0;
+  uint64_t rounds_followed_up = 0;  // started at once after a large states message
   uint64_t rounds_equal = 0;      // summaries answered by nothing: the stores were equal
   uint64_t messages_sent = 0;
   uint64_t bytes_sent = 0;
@@ -63,7 +68,9 @@ class KvSync {
   void send(const NodeName& to, wire::Bytes bytes, Actions& out);
   // Our states of `keys` (bounded), and the keys we want back.
   KvStates states_for(const std::vector<std::string>& keys, std::vector<std::string> wanted) const;
-  void apply_states(Time now, const NodeName& from, const KvStates& m, Actions& out);
+  // Returns how many states changed the store.
+  size_t apply_states(Time now, const NodeName& from, const KvStates& m, Actions& out);
+  void start_round(const NodeName& to, Actions& out);
 
   KvSyncConfig config_;
   KvStore& store_;

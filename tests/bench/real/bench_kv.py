@@ -5,7 +5,8 @@ holds every write of a full-speed burst soon after it, as JSON lines on
 stdout.
 
 usage: bench_kv.py [--nodes 16] [--latency-writes 200] [--burst-seconds 10]
-                   [--burst-keys 100] [--set KEY=VALUE ...] [--workdir DIR] PATH/TO/lashupd
+                   [--burst-keys 100] [--new-node-keys 100000] [--set KEY=VALUE ...]
+                   [--workdir DIR] PATH/TO/lashupd
 
 Every node reads commands on stdin (examples/lashupd/README.md). Once the
 cluster is whole, two phases:
@@ -33,6 +34,14 @@ cluster is whole, two phases:
                     bound of when the last node was complete. `dropped` is
                     the writes missing from any node after the wait's limit
                     (30 s).
+  kv_new_node       one node writes new_node_keys distinct keys, each once,
+                    at 10,000 per second (`kv-burst new/ KEYS 0 10000`); once
+                    every node holds them, a
+                    node that was never in the cluster starts with an empty
+                    data dir and one contact; receive_ms is the time from
+                    its start to its `kv_complete` line for all of them
+                    (anti-entropy transfers them: they are older than the
+                    multicast history it is not replayed).
 
 Progress goes to stderr. --set passes a configuration key to every node; the
 lines then carry a "config" field.
@@ -55,6 +64,7 @@ LATENCY_PREFIX = "lat/"
 BURST_PREFIX = "burst/"
 DELIVERY_TIMEOUT_S = 5.0
 BURST_WAIT_MS = 30000
+NEW_NODE_WRITE_RATE = 10000
 
 CONFIG = []
 
@@ -176,12 +186,46 @@ def burst(cluster, names, seconds, keys):
     emit(record)
 
 
+def new_node(cluster, names, keys):
+    writer = names[0]
+    started_us = monotonic_us()
+    # Each key once, at a rate the 16 processes on this machine absorb
+    # (what is measured is the new node's catch-up, not this).
+    cluster[writer].send(f"kv-burst new/ {keys} 0 {NEW_NODE_WRITE_RATE}")
+    cluster.wait_for(lambda: cluster[writer].latest("kv_burst_done", since_us=started_us) is not None,
+                     timeout_s=keys / NEW_NODE_WRITE_RATE + 60, what="the writes to end", interval_s=0.2)
+    done = cluster[writer].latest("kv_burst_done", since_us=started_us)
+    if done["written"] < keys:
+        log(f"new node: only {done['written']} writes for {keys} keys")
+    # Every node holds them all before the new one comes.
+    asked_us = monotonic_us()
+    for name in names:
+        cluster[name].send(f"kv-wait new/ {done['written']} 110000")
+    cluster.wait_for(lambda: all(cluster[n].latest("kv_complete", since_us=asked_us) for n in names),
+                     timeout_s=120, what="every node to hold the keys", interval_s=0.5)
+    cluster.make_certificates(["fresh"])
+    newcomer = cluster.add("fresh", contacts=[cluster[names[0]]])
+    launched_us = monotonic_us()
+    newcomer.start()
+    newcomer.send(f"kv-wait new/ {done['written']} 120000")
+    cluster.wait_for(lambda: newcomer.latest("kv_complete") or newcomer.latest("kv_wait_timeout"),
+                     timeout_s=180, what="the new node to answer kv-wait", interval_s=0.2)
+    line = newcomer.latest("kv_complete")
+    record = {"bench": "kv_new_node", "nodes": len(names) + 1, "keys": min(keys, done["written"]),
+              "writes": done["written"],
+              "receive_ms": round((line["mono_us"] - launched_us) / 1000.0, 1) if line else None,
+              "complete": line is not None, "load_avg_1m": load_avg_1m()}
+    log(f"new node: {record}")
+    emit(record)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=16)
     parser.add_argument("--latency-writes", type=int, default=200)
     parser.add_argument("--burst-seconds", type=int, default=10)
     parser.add_argument("--burst-keys", type=int, default=100)
+    parser.add_argument("--new-node-keys", type=int, default=100000)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a configuration key for every node (repeatable)")
     parser.add_argument("--workdir", help="keep logs, data dirs and certificates here (default: a temporary "
@@ -205,6 +249,8 @@ def main():
             latency(cluster, names, options.latency_writes)
         if options.burst_seconds > 0:
             burst(cluster, names, options.burst_seconds, options.burst_keys)
+        if options.new_node_keys > 0:
+            new_node(cluster, names, options.new_node_keys)
         return 0
     except TimeoutError as error:
         log(f"bench_kv: FAILED: {error}")
