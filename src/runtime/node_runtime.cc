@@ -868,6 +868,9 @@ void NodeRuntime::publish() {
       sync.states_sent,
       sync.states_applied,
       sync.bytes_sent,
+      sync.rounds_followed_up,
+      core_->kv().tombstone_count(),
+      kv.tombstones_collected,
   };
   {
     // Operations stats (appended to the core's; runtime/http).

@@ -30,7 +30,7 @@ struct MemberView {
 };
 
 // Counters and gauges, in the order of kStatNames.
-inline constexpr std::array<const char*, 105> kStatNames = {
+inline constexpr std::array<const char*, 108> kStatNames = {
     "members",                       // members with a record, this node included
     "members.reachable",             // reachable from this node, itself excluded
     "members.unreachable",           // known but unreachable (not left)
@@ -98,6 +98,9 @@ inline constexpr std::array<const char*, 105> kStatNames = {
     "kv.sync_states_sent",              // key states sent by anti-entropy
     "kv.sync_states_applied",           // key states received that changed this replica
     "kv.sync_bytes_sent",               // bytes of anti-entropy messages sent
+    "kv.sync_rounds_followed_up",       // rounds started at once after a large states message
+    "kv.tombstones",                    // deleted keys whose tombstone is kept (gauge)
+    "kv.tombstones_collected",          // tombstones every member held, dropped here
     // Operations (src/runtime/http, docs/ADMIN.md).
     "members.left",                     // members that announced a leave (gauge)
     "membership.unreachable_marks",     // members this node marked unreachable (transitions)
