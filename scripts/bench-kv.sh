@@ -23,3 +23,4 @@ run() {
 run --scenario kv-latency --nodes 100 --seed 1
 run --scenario kv-latency --nodes 1000 --seed 1
 run --scenario kv-chaos --nodes 100 --seed 1 --seeds 3
+run --scenario kv-tombstones --nodes 100 --seed 1

@@ -3,13 +3,16 @@
 # mutual TLS. tests/bench/real/bench_real.py: convergence, kill -9 and
 # SIGSTOP detection, SIGCONT recovery, memory and idle CPU (about 3
 # minutes on 2 cores); tests/bench/real/bench_mc.py: multicast latency to
-# every node and messages/s through one node (about 1 minute). Their JSON
-# lines replace the lines of the same benchmark in docs/bench/real.jsonl.
+# every node and messages/s through one node (about 1 minute);
+# tests/bench/real/bench_kv.py: KV write latency to every node, a 10 s
+# full-speed burst, a new node taking 10^5 keys (about 2 minutes). Their
+# JSON lines replace the lines of the same benchmark in docs/bench/real.jsonl.
 #   scripts/bench-real.sh [bench_real.py options]   e.g. --kill-trials 5
 # Environment: LASHUP_PRESET (default release; any preset that builds the
 # examples); LASHUP_BENCH_REAL (all, the default; control: bench_real.py
-# only; multicast: bench_mc.py only); LASHUP_BENCH_MC_ARGS (options of
-# bench_mc.py).
+# only; multicast: bench_mc.py only; kv: bench_kv.py only);
+# LASHUP_BENCH_MC_ARGS, LASHUP_BENCH_KV_ARGS (options of bench_mc.py and
+# bench_kv.py).
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -25,10 +28,14 @@ echo "bench-real: build/$preset/examples/lashupd, $(nproc) cores, into $out" >&2
 lines=$(mktemp)
 trap 'rm -f "$lines"' EXIT
 status=0
-if [ "$which" != multicast ]; then
+if [ "$which" = all ] || [ "$which" = control ]; then
   python3 tests/bench/real/bench_real.py "$@" "build/$preset/examples/lashupd" >> "$lines" || status=$?
 fi
-if [ "$which" != control ]; then
+if [ "$which" = all ] || [ "$which" = kv ]; then
+  # shellcheck disable=SC2086 # options are words
+  python3 tests/bench/real/bench_kv.py ${LASHUP_BENCH_KV_ARGS:-} "build/$preset/examples/lashupd" >> "$lines" || status=$?
+fi
+if [ "$which" = all ] || [ "$which" = multicast ]; then
   # shellcheck disable=SC2086 # options are words
   python3 tests/bench/real/bench_mc.py ${LASHUP_BENCH_MC_ARGS:-} "build/$preset/examples/lashupd" >> "$lines" || status=$?
 fi

@@ -129,10 +129,19 @@ void fuzz_key_deltas(lashup::wire::ByteView input) {
   }
 }
 
+// A tombstone report (the payload of a "lashup/kv-tombstones" message).
+void fuzz_tombstone_report(lashup::wire::ByteView input) {
+  auto report = lashup::kv::decode_tombstone_report(input);
+  if (!report) return;
+  auto again = lashup::kv::decode_tombstone_report(lashup::kv::encode(*report));
+  check(again.is_ok() && again->tombstones == report->tombstones);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const lashup::wire::ByteView input(data, size);
   fuzz_key_delta(input);
   fuzz_key_deltas(input);
+  fuzz_tombstone_report(input);
   // The second byte of every encoding is its type tag.
   const uint8_t tag = size >= 2 ? data[1] : 0;
   switch (tag) {
