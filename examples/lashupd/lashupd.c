@@ -1275,8 +1275,20 @@ static void on_log(int level, const char *component, const char *message, void *
       break;
     }
   }
-  fprintf(stderr, "%s.%03ldZ level=%s component=%s msg=\"%.*s\"%s\n", stamp, now.tv_nsec / 1000000L,
-          lashup_log_level_name(level), component, (int)text_len, message, message + text_len);
+  /* One write per line; the text quoted, with '"' and '\\' escaped. */
+  char line[4096];
+  int len = snprintf(line, sizeof line, "%s.%03ldZ level=%s component=%s msg=\"", stamp, now.tv_nsec / 1000000L,
+                     lashup_log_level_name(level), component);
+  for (size_t i = 0; i < text_len && len > 0 && (size_t)len + 3 < sizeof line; i++) {
+    const char c = message[i];
+    if (c == '"' || c == '\\') line[len++] = '\\';
+    line[len++] = (unsigned char)c < 0x20 ? ' ' : c;
+  }
+  if (len > 0 && (size_t)len < sizeof line) {
+    const int rest = snprintf(line + len, sizeof line - (size_t)len, "\"%s\n", message + text_len);
+    if (rest < 0 || (size_t)rest >= sizeof line - (size_t)len) strcpy(line + sizeof line - 5, "...\n"); /* cut */
+    fputs(line, stderr);
+  }
 }
 
 static int run(const run_options *options) {
