@@ -259,6 +259,25 @@ void append_json_map(std::string& out, const MapValue& map) {
   out += '}';
 }
 
+// What both update calls check before a write goes to the loop: the node
+// runs, ops and the key are valid, the context decodes.
+struct UpdateArgs {
+  std::string key;
+  std::optional<lashup::crdt::CausalContext> expected;
+};
+int read_update_args(lashup_node_t* node, const void* key, size_t key_len, const lashup_kv_ops_t* ops,
+                     const lashup_kv_context_t* expected, UpdateArgs& out) {
+  if (ops == nullptr) return null_argument("ops");
+  if (int rc = check_running(node, Access::write); rc != LASHUP_OK) return rc;
+  if (int rc = read_key(key, key_len, out.key); rc != LASHUP_OK) return rc;
+  if (expected != nullptr) {
+    auto decoded = lashup::crdt::decode_context(expected->encoded);
+    if (!decoded) return fail(LASHUP_ERR_INVALID, "unreadable context: " + decoded.status().message());
+    out.expected = std::move(*decoded);
+  }
+  return LASHUP_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -319,17 +338,9 @@ LASHUP_API int lashup_kv_update(lashup_node_t* node, const void* key, size_t key
                                 const lashup_kv_context_t* expected, lashup_kv_value_t** value_out) {
   return guard([&] {
     if (value_out != nullptr) *value_out = nullptr;
-    if (ops == nullptr) return null_argument("ops");
-    if (int rc = check_running(node, Access::write); rc != LASHUP_OK) return rc;
-    std::string k;
-    if (int rc = read_key(key, key_len, k); rc != LASHUP_OK) return rc;
-    std::optional<lashup::crdt::CausalContext> context;
-    if (expected != nullptr) {
-      auto decoded = lashup::crdt::decode_context(expected->encoded);
-      if (!decoded) return fail(LASHUP_ERR_INVALID, "unreadable context: " + decoded.status().message());
-      context = std::move(*decoded);
-    }
-    auto written = node->runtime->kv_update(std::move(k), ops->ops, std::move(context));
+    UpdateArgs args;
+    if (int rc = read_update_args(node, key, key_len, ops, expected, args); rc != LASHUP_OK) return rc;
+    auto written = node->runtime->kv_update(std::move(args.key), ops->ops, std::move(args.expected));
     if (!written) return fail(written.status());
     if (value_out != nullptr) {
       auto value = make_kv_value(std::move(written->value), std::move(written->context));
@@ -345,18 +356,11 @@ LASHUP_API int lashup_kv_update_async(lashup_node_t* node, const void* key, size
                                       uint64_t* request_id_out) {
   return guard([&] {
     if (request_id_out != nullptr) *request_id_out = 0;
-    if (ops == nullptr) return null_argument("ops");
-    if (int rc = check_running(node, Access::write); rc != LASHUP_OK) return rc;
-    std::string k;
-    if (int rc = read_key(key, key_len, k); rc != LASHUP_OK) return rc;
-    std::optional<lashup::crdt::CausalContext> context;
-    if (expected != nullptr) {
-      auto decoded = lashup::crdt::decode_context(expected->encoded);
-      if (!decoded) return fail(LASHUP_ERR_INVALID, "unreadable context: " + decoded.status().message());
-      context = std::move(*decoded);
-    }
+    UpdateArgs args;
+    if (int rc = read_update_args(node, key, key_len, ops, expected, args); rc != LASHUP_OK) return rc;
     const uint64_t id = node->next_request_id.fetch_add(1);
-    lashup::Status queued = node->runtime->kv_update_async(std::move(k), ops->ops, std::move(context), id);
+    lashup::Status queued =
+        node->runtime->kv_update_async(std::move(args.key), ops->ops, std::move(args.expected), id);
     if (!queued) return fail(queued);
     if (request_id_out != nullptr) *request_id_out = id;
     return succeed();
