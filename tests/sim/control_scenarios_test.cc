@@ -138,6 +138,43 @@ TEST(OriginalAcceptance, failure_test_a_partition_makes_two_components_and_the_h
   EXPECT_LE(*merged - healed_at, 10s);  // the original had not merged after 120 s
 }
 
+// An application that follows reachability through events alone must end
+// where the membership is: a node that leaves and comes back (an nginx
+// reload: leave, stop, start again with a higher incarnation, sometimes
+// within milliseconds) is last reported reachable by everyone.
+TEST(ControlEvents, a_node_that_leaves_and_restarts_is_last_reported_reachable_everywhere) {
+  for (uint64_t seed : {41, 42, 43, 44, 45, 46}) {
+    ControlCluster cluster(ten_nodes(seed));
+    // observer -> member -> the state its latest event gave.
+    std::map<NodeIndex, std::map<NodeName, Reachability>> last;
+    cluster.sim().observe([&](Time, NodeIndex node, const Event& event) {
+      if (const auto* r = std::get_if<ReachabilityChanged>(&event)) last[node][r->name] = r->state;
+    });
+    ASSERT_TRUE(run_bootstrap(cluster, 60s).converged_at);
+    Random pick(seed);
+    for (int round = 0; round < 12; ++round) {
+      const auto victim = static_cast<NodeIndex>(3 + pick.uniform(cluster.size() - 3));
+      const NodeName name = cluster.sim().name(victim);
+      cluster.sim().execute(victim, cluster.node(victim)->leave(cluster.sim().now()));
+      cluster.sim().run_for(std::chrono::microseconds(pick.uniform(round % 3 == 0 ? 100 : 30'000)));
+      cluster.sim().crash(victim);
+      cluster.sim().run_for(std::chrono::microseconds(pick.uniform(round % 2 == 0 ? 5'000 : 600'000)));
+      cluster.sim().restart(victim);
+      ASSERT_TRUE(cluster.run_until_converged(60s))
+          << "seed " << seed << " round " << round << ": " << cluster.sim().result().describe();
+      cluster.sim().run_for(2s);
+      for (NodeIndex observer = 0; observer < cluster.size(); ++observer) {
+        if (observer == victim) continue;
+        auto it = last[observer].find(name);
+        ASSERT_NE(it, last[observer].end()) << "seed " << seed << " round " << round << ": no event about " << name;
+        EXPECT_EQ(it->second, Reachability::reachable)
+            << "seed " << seed << " round " << round << ": node " << cluster.sim().name(observer) << " last reported "
+            << name << " as " << static_cast<int>(it->second) << " though it is back";
+      }
+    }
+  }
+}
+
 TEST(ControlPersistence, a_restarted_node_rejoins_while_every_contact_is_down) {
   ControlClusterOptions o;
   o.nodes = 30;
