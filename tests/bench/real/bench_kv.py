@@ -47,8 +47,6 @@ Progress goes to stderr. --set passes a configuration key to every node; the
 lines then carry a "config" field.
 """
 
-import argparse
-import json
 import os
 import statistics
 import sys
@@ -57,8 +55,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "process"))
-from bench_real import converge, load_avg_1m, log, percentile  # noqa: E402
-from lashupd_harness import Cluster, exit_cleanly_on_signals, monotonic_us  # noqa: E402
+from bench_real import (bench_cluster, bench_parser, converge_quietly, emit, load_avg_1m, log,  # noqa: E402
+                        node_stats, percentile, stat_total)
+from lashupd_harness import monotonic_us  # noqa: E402
 
 LATENCY_PREFIX = "lat/"
 BURST_PREFIX = "burst/"
@@ -66,27 +65,6 @@ DELIVERY_TIMEOUT_S = 5.0
 BURST_WAIT_MS = 30000
 NEW_NODE_WRITE_RATE = 10000
 
-CONFIG = []
-
-
-def emit(record):
-    if CONFIG:
-        record["config"] = ",".join(CONFIG)
-    print(json.dumps(record, separators=(",", ":")), flush=True)
-
-
-def node_stats(cluster, names):
-    """{name: stats} from a status line each node prints on the `status` command."""
-    asked_us = monotonic_us()
-    for name in names:
-        cluster[name].send("status")
-    cluster.wait_for(lambda: all(cluster[n].latest("status", since_us=asked_us) for n in names),
-                     timeout_s=10, what="a status line from every node")
-    return {n: cluster[n].latest("status", since_us=asked_us)["stats"] for n in names}
-
-
-def stat_total(before, after, key):
-    return sum(after[n][key] - before[n][key] for n in after)
 
 
 def latency(cluster, names, count):
@@ -220,31 +198,15 @@ def new_node(cluster, names, keys):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, default=16)
+    parser = bench_parser(__doc__.splitlines()[0])
     parser.add_argument("--latency-writes", type=int, default=200)
     parser.add_argument("--burst-seconds", type=int, default=10)
     parser.add_argument("--burst-keys", type=int, default=100)
     parser.add_argument("--new-node-keys", type=int, default=100000)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a configuration key for every node (repeatable)")
-    parser.add_argument("--workdir", help="keep logs, data dirs and certificates here (default: a temporary "
-                        "directory, removed at the end)")
-    parser.add_argument("lashupd")
     options = parser.parse_args()
-    exit_cleanly_on_signals()
-    names = [f"n{i:02d}" for i in range(1, options.nodes + 1)]
-    CONFIG.extend(options.set)
-    node_args = [arg for setting in options.set for arg in ("--set", setting)]
-    node_args += ["--set", "kv.subscription_coalesce_ms=0", "--stdin-commands"]
-    cluster = Cluster(options.lashupd, workdir=options.workdir, status_interval_ms=0, args=node_args)
+    cluster, names = bench_cluster(options, ["--set", "kv.subscription_coalesce_ms=0", "--stdin-commands"])
     try:
-        # bench_real's converge prints a real_converge line; it is not ours.
-        saved, sys.stdout = sys.stdout, sys.stderr
-        try:
-            converge(cluster, names)
-        finally:
-            sys.stdout = saved
+        converge_quietly(cluster, names)  # its real_converge line is not ours
         if options.latency_writes > 0:
             latency(cluster, names, options.latency_writes)
         if options.burst_seconds > 0:

@@ -32,10 +32,7 @@ Progress goes to stderr. --set passes a configuration key to every node; the
 lines then carry a "config" field.
 """
 
-import argparse
-import json
 import os
-import signal
 import statistics
 import sys
 import time
@@ -43,8 +40,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "process"))
-from bench_real import converge, load_avg_1m, log, percentile  # noqa: E402
-from lashupd_harness import Cluster, exit_cleanly_on_signals, monotonic_us  # noqa: E402
+from bench_real import (bench_cluster, bench_parser, converge_quietly, emit, load_avg_1m, log,  # noqa: E402
+                        node_stats, percentile, stat_total)
+from lashupd_harness import monotonic_us  # noqa: E402
 
 LATENCY_TOPIC = "latency"
 THROUGHPUT_TOPIC = "throughput"
@@ -53,13 +51,6 @@ DELIVERY_TIMEOUT_S = 5.0
 THROUGHPUT_TIMEOUT_S = 120.0
 QUIET_S = 2.0  # nothing written for this long: the throughput run is over
 
-CONFIG = []
-
-
-def emit(record):
-    if CONFIG:
-        record["config"] = ",".join(CONFIG)
-    print(json.dumps(record, separators=(",", ":")), flush=True)
 
 
 class Reader:
@@ -92,20 +83,6 @@ def payload(index, size):
     """A printable payload of `size` bytes naming the message."""
     text = f"m{index}."
     return (text * (size // len(text) + 1))[:size]
-
-
-def multicast_stats(cluster, names):
-    """{name: stats} from a status line each node prints on the `status` command."""
-    asked_us = monotonic_us()
-    for name in names:
-        cluster[name].send("status")
-    cluster.wait_for(lambda: all(cluster[n].latest("status", since_us=asked_us) for n in names),
-                     timeout_s=10, what="a status line from every node")
-    return {n: cluster[n].latest("status", since_us=asked_us)["stats"] for n in names}
-
-
-def stat_total(before, after, key):
-    return sum(after[n][key] - before[n][key] for n in after)
 
 
 def latency(cluster, reader, names, count, size):
@@ -152,7 +129,7 @@ def throughput(cluster, reader, names, count, size):
     cluster.wait_for(lambda: all(cluster[n].find("subscribed", since_us=subscribed_us, topic=THROUGHPUT_TOPIC)
                                  for n in names), timeout_s=10, what="every node to subscribe")
     reader.read()
-    before = multicast_stats(cluster, names)
+    before = node_stats(cluster, names)
     load = load_avg_1m()
     started_us = monotonic_us()
     cluster[publisher].send(f"burst {THROUGHPUT_TOPIC} {count} {size}")
@@ -173,7 +150,7 @@ def throughput(cluster, reader, names, count, size):
     reader.read()
     done = cluster[publisher].latest("burst_done", since_us=started_us)
     first_publish = cluster[publisher].find("published", since_us=started_us, topic=THROUGHPUT_TOPIC, index=1)
-    after = multicast_stats(cluster, names)
+    after = node_stats(cluster, names)
 
     mine = ours()
     expected = {k[2] for k, got in mine.items() if publisher in got}  # the publisher's own deliveries
@@ -205,30 +182,14 @@ def throughput(cluster, reader, names, count, size):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, default=16)
+    parser = bench_parser(__doc__.splitlines()[0])
     parser.add_argument("--latency-messages", type=int, default=300)
     parser.add_argument("--throughput-messages", type=int, default=20000)
     parser.add_argument("--payload-bytes", type=int, default=16)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a configuration key for every node (repeatable)")
-    parser.add_argument("--workdir", help="keep logs, data dirs and certificates here (default: a temporary "
-                        "directory, removed at the end)")
-    parser.add_argument("lashupd")
     options = parser.parse_args()
-    exit_cleanly_on_signals()
-    names = [f"n{i:02d}" for i in range(1, options.nodes + 1)]
-    CONFIG.extend(options.set)
-    node_args = [arg for setting in options.set for arg in ("--set", setting)]
-    node_args += ["--subscribe", LATENCY_TOPIC, "--stdin-commands"]
-    cluster = Cluster(options.lashupd, workdir=options.workdir, status_interval_ms=0, args=node_args)
+    cluster, names = bench_cluster(options, ["--subscribe", LATENCY_TOPIC, "--stdin-commands"])
     try:
-        # bench_real's converge prints a real_converge line; it is not ours.
-        saved, sys.stdout = sys.stdout, sys.stderr
-        try:
-            converge(cluster, names)
-        finally:
-            sys.stdout = saved
+        converge_quietly(cluster, names)  # its real_converge line is not ours
         time.sleep(2 * JOIN_WINDOW_S)
         reader = Reader(cluster, names)
         if options.latency_messages > 0:

@@ -67,6 +67,55 @@ def emit(record):
     print(json.dumps(record, separators=(",", ":")), flush=True)
 
 
+# What bench_real.py, bench_mc.py and bench_kv.py share.
+
+def bench_parser(description):
+    """An argument parser with the options every real-process benchmark takes;
+    the caller adds its own, then parses."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--nodes", type=int, default=16)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a configuration key for every node (repeatable)")
+    parser.add_argument("--workdir", help="keep logs, data dirs and certificates here (default: a temporary "
+                        "directory, removed at the end)")
+    parser.add_argument("lashupd")
+    return parser
+
+
+def bench_cluster(options, extra_args=()):
+    """(cluster, names) for the parsed options: nodes n01..nN, every --set
+    passed to every node (and recorded in CONFIG), plus extra_args."""
+    exit_cleanly_on_signals()
+    names = [f"n{i:02d}" for i in range(1, options.nodes + 1)]
+    CONFIG.extend(options.set)
+    node_args = [arg for setting in options.set for arg in ("--set", setting)] + list(extra_args)
+    return Cluster(options.lashupd, workdir=options.workdir, status_interval_ms=0, args=node_args), names
+
+
+def converge_quietly(cluster, names):
+    """converge() without its real_converge line on stdout (it goes to stderr)."""
+    saved, sys.stdout = sys.stdout, sys.stderr
+    try:
+        converge(cluster, names)
+    finally:
+        sys.stdout = saved
+
+
+def node_stats(cluster, names):
+    """{name: stats} from a status line each node prints on the `status` command."""
+    asked_us = monotonic_us()
+    for name in names:
+        cluster[name].send("status")
+    cluster.wait_for(lambda: all(cluster[n].latest("status", since_us=asked_us) for n in names),
+                     timeout_s=10, what="a status line from every node")
+    return {n: cluster[n].latest("status", since_us=asked_us)["stats"] for n in names}
+
+
+def stat_total(before, after, key):
+    """How much the stat `key` grew, summed over the nodes."""
+    return sum(after[n][key] - before[n][key] for n in after)
+
+
 def round_ms(value_us):
     return None if value_us is None else round(value_us / 1000.0, 1)
 
@@ -317,27 +366,17 @@ def stop_trials(cluster, names, victims):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, default=16)
+    parser = bench_parser(__doc__.splitlines()[0])
     parser.add_argument("--kill-trials", type=int, default=15)
     parser.add_argument("--stop-trials", type=int, default=8)
     parser.add_argument("--idle-s", type=float, default=20)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a configuration key for every node (repeatable)")
-    parser.add_argument("--workdir", help="keep logs, data dirs and certificates here (default: a temporary "
-                        "directory, removed at the end)")
-    parser.add_argument("lashupd")
     options = parser.parse_args()
-    exit_cleanly_on_signals()
-    names = [f"n{i:02d}" for i in range(1, options.nodes + 1)]
+    cluster, names = bench_cluster(options)
     # Victims skip n01, the first seed, so that a restarting victim always
     # has a live contact; each trial takes the next node.
     candidates = names[1:]
     kill_victims = [candidates[i % len(candidates)] for i in range(options.kill_trials)]
     stop_victims = [candidates[(options.kill_trials + i) % len(candidates)] for i in range(options.stop_trials)]
-    CONFIG.extend(options.set)
-    node_args = [arg for setting in options.set for arg in ("--set", setting)]
-    cluster = Cluster(options.lashupd, workdir=options.workdir, status_interval_ms=0, args=node_args)
     try:
         converge(cluster, names)
         footprint(cluster, names, options.idle_s)
