@@ -91,5 +91,7 @@ def cluster(nodes: NodeFactory) -> list[lashup.Node]:
 def lashupd() -> str:
     path = os.environ.get("LASHUP_LASHUPD", "")
     if not path or not os.access(path, os.X_OK):
-        pytest.skip("LASHUP_LASHUPD does not name the lashupd program (ctest sets it)")
+        # A missing program is a broken setup, not a reason to pass: fail.
+        pytest.fail("LASHUP_LASHUPD does not name the lashupd program (ctest sets it; by hand, "
+                    "LASHUP_LASHUPD=build/<dir>/examples/lashupd)")
     return path

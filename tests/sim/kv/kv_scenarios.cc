@@ -230,6 +230,7 @@ ScenarioOutcome run_kv_latency(const ScenarioOptions& options) {
   WallClock wall;
   ScenarioOutcome outcome;
   outcome.figures = begin_figures("kv-latency", options);
+  outcome.figures.add("bench", "kv_converge");  // the name for this figure
   auto writes = options.int_param("writes", 200);
   auto interval_ms = options.int_param("interval_ms", 20);
   for (auto* p : {&writes, &interval_ms}) {
