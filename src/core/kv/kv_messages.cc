@@ -61,15 +61,28 @@ uint64_t key_hash(std::string_view key) {
   return crdt::fnv1a64(wire::ByteView(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
 }
 
-wire::Bytes encode_batch(std::span<const KeyDelta> deltas) {
+wire::Bytes encode_batch_entry(std::string_view key, const crdt::Map& delta) {
+  wire::Writer w;
+  w.string(key);
+  delta.encode_to(w);
+  return w.take();
+}
+
+wire::Bytes encode_batch_entries(size_t count, wire::ByteView entries) {
   wire::Writer w;
   w.u8(kDeltaBatchVersion);
-  w.varint(deltas.size());
-  for (const auto& d : deltas) {
-    w.string(d.key);
-    d.delta.encode_to(w);
-  }
+  w.varint(count);
+  w.raw(entries);
   return w.take();
+}
+
+wire::Bytes encode_batch(std::span<const KeyDelta> deltas) {
+  wire::Writer entries;
+  for (const auto& d : deltas) {
+    entries.string(d.key);
+    d.delta.encode_to(entries);
+  }
+  return encode_batch_entries(deltas.size(), entries.view());
 }
 
 Result<std::vector<KeyDelta>> decode_key_deltas(wire::ByteView bytes, const crdt::Limits& limits) {

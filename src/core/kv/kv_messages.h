@@ -75,6 +75,11 @@ struct KvStates {
 wire::Bytes encode(const KeyDelta& d);
 // version 2, count, then (key, map) pairs.
 wire::Bytes encode_batch(std::span<const KeyDelta> deltas);
+// One (key, map) entry of a batch, encoded on its own: its size decides the
+// batch it goes into, and encode_batch_entries joins entries without
+// encoding them again.
+wire::Bytes encode_batch_entry(std::string_view key, const crdt::Map& delta);
+wire::Bytes encode_batch_entries(size_t count, wire::ByteView entries);
 wire::Bytes encode(const KvSummary& m);
 wire::Bytes encode(const KvGroups& m);
 wire::Bytes encode(const KvBuckets& m);

@@ -501,28 +501,28 @@ void NodeCore::flush_kv_outbox(Time now, Actions& out) {
   kv_outbox_at_.reset();
   if (kv_outbox_.empty()) return;
   kv_published_at_ = now;
-  // Batches up to the multicast payload limit: each key's delta is encoded
-  // once to learn its size. One that alone exceeds the limit is left to
-  // anti-entropy (counted unsent).
+  // Batches up to the multicast payload limit, each key's entry encoded
+  // once. One that alone exceeds the limit is left to anti-entropy (counted
+  // unsent).
+  constexpr size_t kHeaderBytes = 16;  // version and count
   const size_t limit = config_.multicast.max_payload_bytes;
-  std::vector<kv::KeyDelta> batch;
-  size_t batch_bytes = 16;
+  wire::Writer entries;
+  size_t count = 0;
   auto flush = [&] {
-    if (batch.empty()) return;
-    const size_t keys = batch.size();
-    publish_kv_payload(now, kv::encode_batch(batch), keys, out);
-    batch.clear();
-    batch_bytes = 16;
+    if (count == 0) return;
+    publish_kv_payload(now, kv::encode_batch_entries(count, entries.view()), count, out);
+    entries = wire::Writer();
+    count = 0;
   };
-  for (auto& [key, delta] : kv_outbox_) {
-    const size_t bytes = key.size() + delta.encode().size() + 8;
-    if (bytes + 16 > limit) {
+  for (const auto& [key, delta] : kv_outbox_) {
+    const Bytes entry = kv::encode_batch_entry(key, delta);
+    if (entry.size() + kHeaderBytes > limit) {
       ++stats_.kv_deltas_unsent;
       continue;
     }
-    if (batch_bytes + bytes > limit) flush();
-    batch.push_back(kv::KeyDelta{key, std::move(delta)});
-    batch_bytes += bytes;
+    if (entries.size() + entry.size() + kHeaderBytes > limit) flush();
+    entries.raw(entry);
+    ++count;
   }
   flush();
   kv_outbox_.clear();
@@ -556,26 +556,21 @@ void NodeCore::tombstone_round(Time now, Actions& out) {
   if (ripe.size() > kv::kTombstoneReportMax) ripe.resize(kv::kTombstoneReportMax);
   // Collect what every other member reported holding identically. A member
   // that is unreachable cannot report, so nothing is collected while one is.
+  auto held_everywhere = [&](uint64_t hash, uint64_t digest) {
+    return std::all_of(others.begin(), others.end(), [&](const NodeName& member) {
+      auto report = kv_tombstone_reports_.find(member);
+      if (report == kv_tombstone_reports_.end()) return false;
+      auto held = report->second.find(hash);
+      return held != report->second.end() && held->second.first == digest;
+    });
+  };
+  kv::TombstoneReport report;
   std::vector<std::string> collected;
   for (const auto& [hash, key] : ripe) {
     const uint64_t digest = kv_.key_digest(*key);
-    bool everywhere = true;
-    for (const auto& member : others) {
-      auto report = kv_tombstone_reports_.find(member);
-      if (report == kv_tombstone_reports_.end()) {
-        everywhere = false;
-        break;
-      }
-      auto held = report->second.find(hash);
-      if (held == report->second.end() || held->second.first != digest) {
-        everywhere = false;
-        break;
-      }
-    }
-    if (everywhere) collected.push_back(*key);
+    report.tombstones.emplace_back(hash, digest);
+    if (held_everywhere(hash, digest)) collected.push_back(*key);
   }
-  kv::TombstoneReport report;
-  for (const auto& [hash, key] : ripe) report.tombstones.emplace_back(hash, kv_.key_digest(*key));
   for (const auto& key : collected) {
     if (!kv_.collect(key)) continue;
     unpersist_key(key, out);
