@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <numeric>
 #include <cstdio>
 
 #include <mutex>
@@ -28,7 +29,8 @@ bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == 
 // removes log files no longer needed).
 constexpr Duration kCheckpointInterval = std::chrono::seconds(30);
 // How long a snapshot may go unrefreshed (last-heard ages, counters).
-constexpr timeval kHousekeepingPeriod{1, 0};
+constexpr Duration kHousekeepingPeriod = 1s;
+constexpr timeval kFirstHousekeeping{1, 0};
 // How long stop() lets queued messages drain while connections close.
 constexpr Duration kShutdownGrace = std::chrono::milliseconds(500);
 // Commands and peer messages whose Actions are executed together (one store
@@ -169,6 +171,7 @@ Status NodeRuntime::start() {
   TransportOptions options;
   options.node_name = *config_.get("node_name");
   options.incarnation = incarnation_;
+  options.protocol_version_max = node_config_.protocol_version;
   options.cluster_id = *config_.get("cluster_id");
   options.listen_address = *config_.get("listen_address");
   options.tls = tls;
@@ -192,19 +195,21 @@ Status NodeRuntime::start() {
   command_event_ = event_new(base_, commands_.fd(), EV_READ | EV_PERSIST, &NodeRuntime::on_commands, this);
   publish_event_ = event_new(base_, -1, 0, &NodeRuntime::on_publish, this);
   deferred_event_ = event_new(base_, -1, 0, &NodeRuntime::on_deferred_downs, this);
-  housekeeping_event_ = event_new(base_, -1, EV_PERSIST, &NodeRuntime::on_housekeeping, this);
+  housekeeping_event_ = evtimer_new(base_, &NodeRuntime::on_housekeeping, this);
   quiesce_event_ = evtimer_new(base_, &NodeRuntime::on_quiesce_check, this);
   flush_event_ = event_new(base_, -1, 0, &NodeRuntime::on_flush, this);
   if (timer_ == nullptr || command_event_ == nullptr || publish_event_ == nullptr || deferred_event_ == nullptr ||
       housekeeping_event_ == nullptr || quiesce_event_ == nullptr || flush_event_ == nullptr || event_add(command_event_, nullptr) != 0 ||
-      event_add(housekeeping_event_, &kHousekeepingPeriod) != 0) {
+      event_add(housekeeping_event_, &kFirstHousekeeping) != 0) {
     return Status::io("cannot register loop events");
   }
 
   // Probe rounds aligned to the wall clock: nodes whose clocks agree probe
   // at the same instants, so their messages arrive in bursts (fewer wakeups).
   {
-    const int64_t interval = std::max<int64_t>(node_config_.detector.probe_interval.count(), 1);
+    // A multiple of both round lengths, so that both kinds of round align.
+    const int64_t interval = std::lcm(std::max<int64_t>(node_config_.detector.probe_interval.count(), 1),
+                                      std::max<int64_t>(node_config_.detector.heartbeat_interval.count(), 1));
     const int64_t wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
@@ -555,14 +560,17 @@ Status NodeRuntime::unsubscribe(std::string_view topic) {
   return *removed ? Status::ok() : not_subscribed();
 }
 
-void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::string& address) {
+void NodeRuntime::on_peer_up(const std::string& peer, uint64_t, const std::string& address,
+                             uint32_t protocol_version) {
   if (quiescing_) return;
   dialling_.erase(peer);
   backoff_.erase(peer);
-  log(LogLevel::debug, "transport", "peer connected peer=" + peer + " address=" + address);
+  log(LogLevel::debug, "transport",
+      "peer connected peer=" + peer + " address=" + address + " version=" + std::to_string(protocol_version));
   Actions out;
   {
     CoreLock lock(*this);
+    core_->on_connection_version(peer, protocol_version);
     out = core_->on_connection(now(), peer, true);
     for (auto& contact : unnamed_contacts_) {
       if (contact.name.empty() && contact.address == address) {
@@ -620,6 +628,7 @@ void NodeRuntime::on_message(const std::string& peer, std::span<const uint8_t> m
     last_message_at_[peer] = t;
     out = core_->on_message(t, peer, message);
   }
+  batch_has_messages_ = true;
   // Batched with the other messages and commands of this loop iteration.
   add_to_batch(std::move(out));
 }
@@ -715,6 +724,32 @@ void NodeRuntime::flush_batch() {
     for (auto& event : std::exchange(batch_events_, {})) emitted.emit(std::move(event));
     execute_now(std::move(emitted));
   }
+  if (std::exchange(batch_has_messages_, false)) rearm_timer();
+}
+
+// A message can only postpone the core's deadlines (a heartbeat moves its
+// neighbour's silence deadline past the next round), but Actions::wake_at
+// and arm_timer() only ever move the timer earlier. Without this an idle
+// node woke once per round for a deadline the round's heartbeats had
+// already moved. on_tick() computes every deadline afresh, and calling it
+// early is harmless (protocol_core.h); it costs a few microseconds, once
+// per loop iteration that handled messages. A timer due within
+// kTimerSlack is taken as due now, as libevent fires timers up to a
+// millisecond early: the node's own round starts in the wake-up that its
+// neighbours' heartbeats of that round caused, not in one of its own a
+// moment later.
+void NodeRuntime::rearm_timer() {
+  constexpr Duration kTimerSlack = 2ms;
+  if (quiescing_) return;
+  if (timer_at_ && *timer_at_ - now() <= kTimerSlack) last_now_ = std::max(last_now_, *timer_at_);
+  Actions out;
+  {
+    CoreLock lock(*this);
+    out = core_->on_tick(now());
+  }
+  evtimer_del(timer_);
+  timer_at_.reset();
+  execute_now(std::move(out));
 }
 
 void NodeRuntime::quiesce() {
@@ -772,6 +807,17 @@ void NodeRuntime::housekeeping() {
     it = t > it->second.not_before + 2 * reconnect_max_ ? backoff_.erase(it) : std::next(it);
   }
   publish();
+  arm_housekeeping();
+}
+
+// Every second, at the start of a detector round: in the wake-up the round
+// causes anyway (RoundGrid).
+void NodeRuntime::arm_housekeeping() {
+  const RoundGrid grid{node_config_.detector.heartbeat_interval, node_config_.detector.round_offset};
+  const Time t = now();
+  const Duration delay = grid.at_or_after(t + kHousekeepingPeriod) - t;
+  timeval tv{static_cast<time_t>(delay.count() / 1'000'000), static_cast<suseconds_t>(delay.count() % 1'000'000)};
+  evtimer_add(housekeeping_event_, &tv);
 }
 
 void NodeRuntime::publish() {
@@ -824,6 +870,7 @@ void NodeRuntime::publish() {
       ts.handshake_failures,
       ts.tls_failures,
       ts.malformed_frames,
+      ts.version_mismatches,
       ts.messages_sent,
       ts.messages_received,
       ts.bytes_sent,
@@ -885,6 +932,7 @@ void NodeRuntime::publish() {
     stats[stat_index("detector.probes_missed")] = ds.probes_missed;
     stats[stat_index("detector.indirect_requests_sent")] = ds.indirect_requests_sent;
     stats[stat_index("detector.indirect_acks_received")] = ds.indirect_acks_received;
+    stats[stat_index("detector.heartbeats_received")] = ds.heartbeats_received;
     stats[stat_index("commands.queued")] = commands_.size();
     stats[stat_index("events.queued")] = events_.size();
     if (ops_) {
@@ -1033,6 +1081,8 @@ void NodeRuntime::log_transport_failures() {
   };
   report(ts.tls_failures, logged_tls_failures_, LogLevel::warn, "TLS handshake failures");
   report(ts.malformed_frames, logged_malformed_frames_, LogLevel::warn, "malformed frames (connections closed)");
+  report(ts.version_mismatches, logged_version_mismatches_, LogLevel::warn,
+         "handshakes refused for want of a common protocol version");
   report(ts.handshake_failures, logged_handshake_failures_, LogLevel::info, "handshake failures");
 }
 

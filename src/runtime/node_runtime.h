@@ -249,7 +249,8 @@ class NodeRuntime final : TransportListener {
   Status check_publish(std::string_view topic, size_t payload_bytes) const;
 
   // TransportListener (loop thread).
-  void on_peer_up(const std::string& peer, uint64_t incarnation, const std::string& address) override;
+  void on_peer_up(const std::string& peer, uint64_t incarnation, const std::string& address,
+                  uint32_t protocol_version) override;
   void on_peer_down(const std::string& peer) override;
   void on_message(const std::string& peer, std::span<const uint8_t> message) override;
 
@@ -305,6 +306,7 @@ class NodeRuntime final : TransportListener {
   Actions batch_;
   std::vector<std::function<void(const Status&)>> batch_continuations_;
   size_t batch_inputs_ = 0;  // commands and messages in batch_
+  bool batch_has_messages_ = false;  // peer messages among them: rearm_timer() after the flush
   std::vector<Event> batch_events_;  // queued by continuations, emitted after them
   bool quiescing_ = false;
   bool in_callback_ = false;  // stopping: connections closing, no more input to the core
@@ -316,6 +318,10 @@ class NodeRuntime final : TransportListener {
   mutable std::shared_mutex core_mutex_;
   std::atomic<std::thread::id> core_owner_{};
   std::optional<Time> timer_at_;
+  // Arms the timer at the core's next deadline, computed afresh (on_tick),
+  // also when that is later than the timer: see node_runtime.cc.
+  void rearm_timer();
+  void arm_housekeeping();
 
   NotifyingQueue<Command> commands_;
   NotifyingQueue<TimedEvent> events_;
@@ -381,6 +387,7 @@ class NodeRuntime final : TransportListener {
   uint64_t logged_tls_failures_ = 0;
   uint64_t logged_handshake_failures_ = 0;
   uint64_t logged_malformed_frames_ = 0;
+  uint64_t logged_version_mismatches_ = 0;
 };
 
 }  // namespace lashup::runtime

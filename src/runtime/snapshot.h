@@ -30,7 +30,7 @@ struct MemberView {
 };
 
 // Counters and gauges, in the order of kStatNames.
-inline constexpr std::array<const char*, 108> kStatNames = {
+inline constexpr std::array<const char*, 110> kStatNames = {
     "members",                       // members with a record, this node included
     "members.reachable",             // reachable from this node, itself excluded
     "members.unreachable",           // known but unreachable (not left)
@@ -51,6 +51,7 @@ inline constexpr std::array<const char*, 108> kStatNames = {
     "transport.handshake_failures",  // wrong cluster id, protocol version, name, timeouts
     "transport.tls_failures",        // TLS handshake or certificate failures
     "transport.malformed_frames",    // oversized or garbage frames (connection closed)
+    "transport.version_mismatches",  // handshakes refused: no protocol version in common
     "transport.messages_sent",
     "transport.messages_received",
     "transport.bytes_sent",
@@ -109,6 +110,7 @@ inline constexpr std::array<const char*, 108> kStatNames = {
     "detector.probes_missed",           // direct probes unanswered in time
     "detector.indirect_requests_sent",  // indirect probes asked of other neighbours
     "detector.indirect_acks_received",  // indirect probes that came back answered
+    "detector.heartbeats_received",     // heartbeats from neighbours (protocol version 2)
     "commands.queued",                  // API commands waiting for the loop thread (gauge)
     "events.queued",                    // events waiting to be polled (gauge)
     "admin.requests",                   // admin and metrics HTTP requests

@@ -56,6 +56,7 @@ void decode_message(ByteView message) {
     case MessageType::member_summary: round_trip(reader, decode_member_summary); break;
     case MessageType::probe_request: round_trip(reader, decode_probe_request); break;
     case MessageType::probe_ack: round_trip(reader, decode_probe_ack); break;
+    case MessageType::heartbeat: round_trip(reader, decode_heartbeat); break;
     case MessageType::mc_data: round_trip(reader, decode_mc_data); break;
     case MessageType::mc_announce: round_trip(reader, decode_mc_announce); break;
     case MessageType::mc_pull: round_trip(reader, decode_mc_pull); break;

@@ -194,6 +194,13 @@ void Simulation::deliver_message(NodeIndex to, NodeIndex from, Bytes payload) {
 void Simulation::report_connection(NodeIndex node, NodeIndex peer, bool up) {
   record(up ? TraceKind::connection_up : TraceKind::connection_down, node, peer);
   ++stats_.handler_calls;
+  if (up) {
+    // The connection speaks the highest protocol version both cores speak,
+    // as the runtime's handshake negotiates it.
+    const uint32_t ours = nodes_[node].core->protocol_version_max();
+    const uint32_t theirs = nodes_[peer].core ? nodes_[peer].core->protocol_version_max() : 0;
+    if (ours != 0 && theirs != 0) nodes_[node].core->on_connection_version(names_[peer], std::min(ours, theirs));
+  }
   apply(node, nodes_[node].core->on_connection(now_, names_[peer], up));
 }
 

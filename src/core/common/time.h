@@ -27,4 +27,22 @@ inline constexpr double to_seconds(Duration d) {
 }
 inline constexpr Duration from_ms(int64_t ms) { return std::chrono::milliseconds(ms); }
 
+// Rounds of `length` that start where (t + offset) is a multiple of length:
+// the failure detector's rounds. Lazy periodic work (anti-entropy, refreshes,
+// shuffles, persisting the views) is moved to the start of a round, so it
+// runs in the wake-ups the rounds cause anyway instead of waking an idle node
+// by itself; nodes whose clocks agree share the grid (docs/ARCHITECTURE.md).
+struct RoundGrid {
+  Duration length{0};  // 0: no grid, times stay as they are
+  Duration offset{0};
+
+  // The first round start at or after t.
+  constexpr Time at_or_after(Time t) const {
+    const int64_t l = length.count();
+    if (l <= 0) return t;
+    const int64_t into = (((t.count() + offset.count()) % l) + l) % l;
+    return into == 0 ? t : t + Duration(l - into);
+  }
+};
+
 }  // namespace lashup

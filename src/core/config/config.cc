@@ -47,6 +47,12 @@ constexpr KeyInfo kKeys[] = {
     {"tls.key_file", K::path, "", 0, 0, "", "", "PEM private key of tls.cert_file. Required when tls is on."},
     {"tls.ca_file", K::path, "", 0, 0, "", "", "PEM certificate(s) of the cluster CA that signs every node. Required when tls is on."},
 
+    // Peer protocol.
+    {"protocol.version", K::integer, "2", 1, 2, "", "",
+     "Highest peer protocol version the node speaks; connections speak the highest version both ends "
+     "speak. Set it to 1 on every upgraded node while nodes of a build that speaks only version 1 remain "
+     "(docs/OPERATIONS.md, Upgrades)."},
+
     // Overlay (HyParView).
     {"overlay.active_view_size", K::integer, "7", 2, 64, "", "",
      "Neighbours each node keeps connections to and probes (HyParView active view)."},
@@ -75,7 +81,10 @@ constexpr KeyInfo kKeys[] = {
 
     // Failure detector.
     {"detector.probe_interval_ms", K::integer, "100", 10, 60000, "", "ms",
-     "Period between probes of each active neighbour."},
+     "Period between probes of each active neighbour over connections that speak protocol version 1."},
+    {"detector.heartbeat_interval_ms", K::integer, "200", 10, 60000, "", "ms",
+     "Period between heartbeats to each active neighbour over connections that speak protocol version 2 "
+     "(they replace the probes there)."},
     {"detector.probe_timeout_min_ms", K::integer, "150", 1, 60000, "", "ms",
      "Floor of the adaptive probe timeout."},
     {"detector.probe_timeout_max_ms", K::integer, "2000", 1, 600000, "", "ms",

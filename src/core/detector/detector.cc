@@ -34,7 +34,17 @@ void Detector::remove_neighbor(const NodeName& peer) { neighbors_.erase(peer); }
 void Detector::probe_now(Time now, const NodeName& peer, Actions& out) {
   auto it = neighbors_.find(peer);
   if (it == neighbors_.end() || it->second.probe_in_flight) return;
-  it->second.next_probe_at = now;
+  Neighbor& n = it->second;
+  if (n.heartbeats) {
+    // Heartbeats would answer only next round: ping it now.
+    const Duration timeout = n.rtt.timeout(config_.probe_timeout_min, config_.probe_timeout_max);
+    const uint64_t sequence = send_ping(now, n.peer, Purpose::neighbor_probe, timeout, out);
+    n.probe_in_flight = true;
+    n.recent_sequences.push_back(sequence);
+    if (n.recent_sequences.size() > kRecentSequencesMax) n.recent_sequences.pop_front();
+    return;
+  }
+  n.next_probe_at = now;
   out.wake_no_later_than(now);
 }
 
@@ -60,6 +70,12 @@ bool Detector::handle(Time now, const NodeName& from, wire::MessageType type, wi
       auto pong = wire::decode_pong(body);
       if (!pong) return false;
       on_pong(now, from, pong->sequence, pong->sent_at_us, out);
+      return true;
+    }
+    case MessageType::heartbeat: {
+      auto beat = wire::decode_heartbeat(body);
+      if (!beat) return false;
+      on_heartbeat(now, from, *beat, out);
       return true;
     }
     case MessageType::probe_request: {
@@ -125,19 +141,35 @@ void Detector::tick(Time now, Actions& out) {
 
   decide(now, out);
 
-  // Regular probes.
+  // Regular probes: heartbeats on version-2 connections, pings otherwise.
   for (auto& [name, n] : neighbors_) {
-    if (now >= n.next_probe_at && !n.probe_in_flight) {
-      const Duration timeout = n.rtt.timeout(config_.probe_timeout_min, config_.probe_timeout_max);
-      const uint64_t sequence = send_ping(now, n.peer, Purpose::neighbor_probe, timeout, out);
-      n.probe_in_flight = true;
-      n.recent_sequences.push_back(sequence);
-      if (n.recent_sequences.size() > kRecentSequencesMax) n.recent_sequences.pop_front();
-      n.next_probe_at = next_round(now);
+    const bool heartbeats = connections_.version(name) >= 2;
+    if (heartbeats != n.heartbeats) {
+      n.heartbeats = heartbeats;
+      if (heartbeats) {
+        // A fresh start: the deadlines count from the first heartbeat.
+        n.next_beat_at = now;
+        n.last_heard_at = now;
+        n.last_echoed_at = now;
+      } else {
+        n.next_probe_at = now;
+      }
     }
-    // While a probe is in flight its deadline (below) is the next wake-up;
-    // the next probe goes out once it is answered or timed out.
-    if (!n.probe_in_flight) out.wake_no_later_than(n.next_probe_at);
+    if (n.heartbeats) {
+      tick_heartbeats(now, n, out);
+    } else {
+      if (now >= n.next_probe_at && !n.probe_in_flight) {
+        const Duration timeout = n.rtt.timeout(config_.probe_timeout_min, config_.probe_timeout_max);
+        const uint64_t sequence = send_ping(now, n.peer, Purpose::neighbor_probe, timeout, out);
+        n.probe_in_flight = true;
+        n.recent_sequences.push_back(sequence);
+        if (n.recent_sequences.size() > kRecentSequencesMax) n.recent_sequences.pop_front();
+        n.next_probe_at = next_round(now, config_.probe_interval);
+      }
+      // While a probe is in flight its deadline (below) is the next wake-up;
+      // the next probe goes out once it is answered or timed out.
+      if (!n.probe_in_flight) out.wake_no_later_than(n.next_probe_at);
+    }
     if (n.suspect_since) {
       if (!n.second_round_sent && !n.reached_indirectly) {
         out.wake_no_later_than(*n.suspect_since + config_.suspicion_timeout / 2);
@@ -157,8 +189,90 @@ void Detector::tick(Time now, Actions& out) {
   for (const auto& [sequence, o] : outstanding_) out.wake_no_later_than(o.deadline);
 }
 
-Time Detector::next_round(Time now) const {
-  const int64_t interval = std::max<int64_t>(config_.probe_interval.count(), 1);
+void Detector::tick_heartbeats(Time now, Neighbor& n, Actions& out) {
+  if (now >= n.next_beat_at) {
+    send_heartbeat(now, n, out);
+    n.next_beat_at = next_round(now, config_.heartbeat_interval);
+  }
+  out.wake_no_later_than(n.next_beat_at);
+  if (n.suspect_since) return;
+  const Time deadline = heartbeat_deadline(n);
+  if (now >= deadline) {
+    ++stats_.probes_missed;
+    suspect(now, n, out);
+  } else {
+    out.wake_no_later_than(deadline);
+  }
+}
+
+Time Detector::heartbeat_deadline(const Neighbor& n) const {
+  const Duration timeout = n.rtt.timeout(config_.probe_timeout_min, config_.probe_timeout_max);
+  // Its heartbeats arrive a round apart, give or take the variation of the
+  // delay, which the timeout covers; before any round trip was measured the
+  // floor does (a round trip of unknown length delays each heartbeat alike).
+  const Duration silence = n.rtt.size() > 0 ? timeout : config_.probe_timeout_min;
+  // Its echo of ours rides on its next heartbeat: up to a round and a round
+  // trip after ours.
+  return std::min(n.last_heard_at + config_.heartbeat_interval + silence,
+                  n.last_echoed_at + 2 * config_.heartbeat_interval + timeout);
+}
+
+void Detector::send_heartbeat(Time now, Neighbor& n, Actions& out) {
+  wire::Heartbeat beat;
+  beat.sent_at_us = now.count();
+  if (n.heard) {
+    beat.has_echo = true;
+    beat.echo_sent_at_us = n.heard_sent_at_us;
+    beat.echo_held_us = static_cast<uint64_t>(std::max<int64_t>(0, (now - n.heard_at).count()));
+  }
+  ++stats_.probes_sent;
+  connections_.send(now, n.peer, wire::encode(beat), out);
+}
+
+void Detector::on_heartbeat(Time now, const NodeName& from, const wire::Heartbeat& beat, Actions& out) {
+  ++stats_.heartbeats_received;
+  auto it = neighbors_.find(from);
+  if ((it == neighbors_.end() || !it->second.heartbeats) && !beat.reply) {
+    // It counts us as its neighbour and we do not (views differ for a
+    // moment), or our next tick has not switched it to heartbeats yet:
+    // answer at once, as a pong, so it does not suspect us.
+    wire::Heartbeat answer;
+    answer.sent_at_us = now.count();
+    answer.reply = true;
+    answer.has_echo = true;
+    answer.echo_sent_at_us = beat.sent_at_us;
+    connections_.send(now, from, std::string(), wire::encode(answer), out);
+  }
+  if (it == neighbors_.end()) return;
+  Neighbor& n = it->second;
+  n.last_heard_at = now;
+  n.heard = true;
+  n.heard_sent_at_us = beat.sent_at_us;
+  n.heard_at = now;
+  if (beat.has_echo) {
+    const Time echoed(beat.echo_sent_at_us);
+    // An echo from the future, or of a heartbeat older than the latest
+    // echoed, is ignored.
+    if (echoed <= now && echoed >= n.last_echoed_at) {
+      n.last_echoed_at = echoed;
+      const Duration round_trip = now - echoed - Duration(static_cast<int64_t>(std::min<uint64_t>(
+                                                      beat.echo_held_us, static_cast<uint64_t>(INT64_MAX))));
+      if (round_trip >= Duration(0)) n.rtt.add(round_trip);
+    }
+  }
+  if (!n.heartbeats) return;
+  if (now < heartbeat_deadline(n)) {
+    n.last_answer_at = now;
+    if (n.suspect_since) {
+      n.suspect_since.reset();
+      n.reached_indirectly = false;
+      ++stats_.suspicions_cleared;
+    }
+  }
+}
+
+Time Detector::next_round(Time now, Duration round) const {
+  const int64_t interval = std::max<int64_t>(round.count(), 1);
   const int64_t shifted = now.count() + config_.round_offset.count();
   const int64_t into = ((shifted % interval) + interval) % interval;
   return now + Duration(interval - into);
@@ -262,7 +376,7 @@ void Detector::suspect(Time now, Neighbor& n, Actions& out) {
 bool Detector::healthy(const Neighbor& n, Time now) const {
   // Answered recently, and not suspected itself: a request sent through it
   // is likely to arrive.
-  return !n.suspect_since && now - n.last_answer_at <= 2 * config_.probe_interval + config_.probe_timeout_min;
+  return !n.suspect_since && now - n.last_answer_at <= 2 * interval(n) + config_.probe_timeout_min;
 }
 
 void Detector::ask_helpers(Time now, Neighbor& n, Actions& out) {

@@ -11,6 +11,14 @@
 // Any pong from a suspect, even to an older probe, clears the suspicion: a
 // node that stalled and then answered is not evicted.
 //
+// On a connection that speaks protocol version 2, neighbours exchange one
+// heartbeat each way per round (heartbeat_interval) instead of a ping and a
+// pong each way: a neighbour is suspected when no heartbeat arrived for an
+// interval plus its probe timeout (it hangs, or its link to us is cut), or
+// when its heartbeats stopped echoing ours for two intervals plus the
+// timeout (our link to it is cut). Half the messages, and each node wakes
+// about once per round (docs/DETECTOR.md "Heartbeats").
+//
 // The original evicted a neighbour on one missed pong (reference §4, §7
 // item 17) and could not tell a broken link from a dead node.
 #pragma once
@@ -25,6 +33,7 @@
 #include "core/common/random.h"
 #include "core/detector/rtt_history.h"
 #include "core/node/connections.h"
+#include "core/wire/detector_messages.h"
 #include "core/wire/message.h"
 #include "core/wire/peer.h"
 
@@ -38,6 +47,9 @@ struct DetectorConfig {
   // burst per round, and a node wakes a few times per round instead of once
   // per message (see docs/ARCHITECTURE.md).
   Duration probe_interval = 100ms;
+  // Rounds of heartbeats with neighbours on version-2 connections (aligned
+  // like probe rounds).
+  Duration heartbeat_interval = 200ms;
   Duration round_offset{0};
   Duration probe_timeout_min = 150ms;
   Duration probe_timeout_max = 2000ms;
@@ -57,8 +69,9 @@ class DetectorListener {
 };
 
 struct DetectorStats {
-  uint64_t probes_sent = 0;
-  uint64_t probes_missed = 0;
+  uint64_t probes_sent = 0;    // pings and heartbeats to neighbours, pings for others
+  uint64_t probes_missed = 0;  // unanswered pings, late heartbeats or echoes
+  uint64_t heartbeats_received = 0;
   uint64_t indirect_requests_sent = 0;
   uint64_t indirect_requests_served = 0;
   uint64_t indirect_acks_received = 0;
@@ -129,14 +142,29 @@ class Detector {
     std::vector<NodeName> helpers_asked;  // during the current suspicion
     bool second_round_sent = false;
     std::deque<uint64_t> recent_sequences;  // probes whose late pong still counts
+    // Heartbeats (the connection speaks version 2).
+    bool heartbeats = false;
+    Time next_beat_at{0};
+    Time last_heard_at{0};    // its latest heartbeat arrived
+    Time last_echoed_at{0};   // our clock when we sent the latest heartbeat it echoed
+    bool heard = false;       // its latest heartbeat, echoed in ours:
+    int64_t heard_sent_at_us = 0;
+    Time heard_at{0};
   };
   struct LinkReport {
     wire::PeerRef peer;
     Time next_recheck_at{0};
   };
 
-  // The first round boundary after `now`.
-  Time next_round(Time now) const;
+  // The first boundary of a round of `interval` after `now`.
+  Time next_round(Time now, Duration interval) const;
+  Duration interval(const Neighbor& n) const { return n.heartbeats ? config_.heartbeat_interval : config_.probe_interval; }
+  void tick_heartbeats(Time now, Neighbor& n, Actions& out);
+  void send_heartbeat(Time now, Neighbor& n, Actions& out);
+  void on_heartbeat(Time now, const NodeName& from, const wire::Heartbeat& beat, Actions& out);
+  // When a neighbour on heartbeats becomes a suspect unless it is heard from
+  // (with an echo of ours) before.
+  Time heartbeat_deadline(const Neighbor& n) const;
   uint64_t send_ping(Time now, const wire::PeerRef& target, Purpose purpose, Duration timeout, Actions& out,
                      NodeName requester = {}, uint64_t request_id = 0);
   void on_pong(Time now, const NodeName& from, uint64_t sequence, int64_t sent_at_us, Actions& out);

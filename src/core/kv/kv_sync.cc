@@ -8,7 +8,7 @@ namespace lashup::kv {
 KvSync::KvSync(KvSyncConfig config, KvStore& store, Random& random, Changed changed)
     : config_(config), store_(store), random_(random), changed_(std::move(changed)) {}
 
-void KvSync::start(Time now) { next_round_at_ = now + random_.jittered(config_.interval, 0.5); }
+void KvSync::start(Time now) { next_round_at_ = config_.grid.at_or_after(now + random_.jittered(config_.interval, 0.5)); }
 
 void KvSync::send(const NodeName& to, wire::Bytes bytes, Actions& out) {
   ++stats_.messages_sent;
@@ -18,7 +18,7 @@ void KvSync::send(const NodeName& to, wire::Bytes bytes, Actions& out) {
 
 void KvSync::tick(Time now, const std::vector<NodeName>& neighbors, Actions& out) {
   if (!next_round_at_ || now < *next_round_at_) return;
-  next_round_at_ = now + random_.jittered(config_.interval, 0.5);
+  next_round_at_ = config_.grid.at_or_after(now + random_.jittered(config_.interval, 0.5));
   if (neighbors.empty()) return;
   start_round(neighbors[random_.uniform(neighbors.size())], out);
 }

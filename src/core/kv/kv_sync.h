@@ -34,6 +34,7 @@ namespace lashup::kv {
 
 struct KvSyncConfig {
   Duration interval = 2s;
+  RoundGrid grid;  // rounds start on it
   size_t states_bytes_max = 1u << 20;  // per states message, roughly
 };
 

@@ -45,9 +45,9 @@ Membership::Membership(MembershipConfig config, wire::PeerRef self, Incarnation 
 
 void Membership::start(Time now, Actions& out) {
   members_[self_id_].last_heard = now;
-  next_refresh_at_ = now + random_.jittered(config_.refresh_interval, 0.2);
+  next_refresh_at_ = config_.grid.at_or_after(now + random_.jittered(config_.refresh_interval, 0.2));
   next_expiry_at_ = now + 1s;
-  next_sync_at_ = now + random_.jittered(config_.sync_interval, 0.5);
+  next_sync_at_ = config_.grid.at_or_after(now + random_.jittered(config_.sync_interval, 0.5));
   out.wake_no_later_than(next_sync_at_);
   out.wake_no_later_than(next_refresh_at_);
   out.wake_no_later_than(next_expiry_at_);
@@ -272,7 +272,7 @@ void Membership::tick(Time now, Actions& out) {
   if (forward_flush_at_) out.wake_no_later_than(*forward_flush_at_);
   if (own_dirty_ && now >= own_flood_at_) flood_own(now, out);
   if (now >= next_refresh_at_) {
-    next_refresh_at_ = now + random_.jittered(config_.refresh_interval, 0.2);
+    next_refresh_at_ = config_.grid.at_or_after(now + random_.jittered(config_.refresh_interval, 0.2));
     bump_own(now, out);
   }
   if (now >= next_expiry_at_) {
@@ -280,7 +280,7 @@ void Membership::tick(Time now, Actions& out) {
     expire(now, out);
   }
   if (now >= next_sync_at_) {
-    next_sync_at_ = now + random_.jittered(config_.sync_interval, 0.5);
+    next_sync_at_ = config_.grid.at_or_after(now + random_.jittered(config_.sync_interval, 0.5));
     if (!self_record_.active_view.empty()) {
       ++stats_.summaries_sent;
       connections_.send(now, random_.pick(self_record_.active_view), std::string(), wire::encode(summary()), out);

@@ -33,6 +33,7 @@
 namespace lashup {
 
 struct MembershipConfig {
+  RoundGrid grid;  // refreshes and digest exchanges start on it
   Duration refresh_interval = 300s;
   Duration expire_after = 3600s;
   size_t metadata_bytes_max = 1024;

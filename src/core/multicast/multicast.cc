@@ -90,8 +90,8 @@ Multicast::Multicast(MulticastConfig config, NodeName self, Incarnation incarnat
 
 void Multicast::start(Time now) {
   (void)now;
-  next_summary_at_ = now + config_.summary_interval;
-  next_expire_at_ = now + kExpireInterval;
+  next_summary_at_ = config_.grid.at_or_after(now + config_.summary_interval);
+  next_expire_at_ = config_.grid.at_or_after(now + kExpireInterval);
 }
 
 Result<uint64_t> Multicast::publish(Time now, std::string_view topic, wire::ByteView payload, Actions& out) {
@@ -546,14 +546,15 @@ void Multicast::expire(Time now) {
     }
   }
   // Idle: only origins' states wait to expire.
-  next_expire_at_ = now + (history_.empty() && missing_count_ == 0 ? config_.history / 2 : kExpireInterval);
+  next_expire_at_ =
+      config_.grid.at_or_after(now + (history_.empty() && missing_count_ == 0 ? config_.history / 2 : kExpireInterval));
 }
 
 void Multicast::tick(Time now, Actions& out) {
   if (announce_at_ && now >= *announce_at_) flush_announcements(now, out);
   if (next_pull_at_ && now >= *next_pull_at_) send_pulls(now, out);
   if (now >= next_summary_at_) {
-    next_summary_at_ = now + random_.jittered(config_.summary_interval, 0.5);
+    next_summary_at_ = config_.grid.at_or_after(now + random_.jittered(config_.summary_interval, 0.5));
     const auto& neighbors = topology_.neighbors();
     if (!history_.empty() && !neighbors.empty()) send_summary(now, neighbors[random_.uniform(neighbors.size())], out);
   }

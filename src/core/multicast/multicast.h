@@ -67,6 +67,7 @@ class SeqSet {
 };
 
 struct MulticastConfig {
+  RoundGrid grid;  // summaries and expiry start on it
   size_t max_payload_bytes = 65536;
   uint32_t hops = 32;  // TTL of a message, in hops
   Duration announce_interval = 20ms;

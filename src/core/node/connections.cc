@@ -46,9 +46,10 @@ void Connections::close(const NodeName& peer, Actions& out) {
   out.disconnect(peer);
 }
 
-void Connections::on_up(Time now, const NodeName& peer, Actions& out) {
+void Connections::on_up(Time now, const NodeName& peer, uint32_t version, Actions& out) {
   Peer& p = peers_[peer];
   p.up = true;
+  p.version = version;
   p.last_used = now;
   for (auto& message : p.pending) out.send(peer, std::move(message));
   p.pending.clear();
@@ -90,6 +91,11 @@ std::optional<Time> Connections::next_deadline() const {
 bool Connections::is_up(const NodeName& peer) const {
   auto it = peers_.find(peer);
   return it != peers_.end() && it->second.up;
+}
+
+uint32_t Connections::version(const NodeName& peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.up ? it->second.version : 0;
 }
 
 }  // namespace lashup

@@ -48,8 +48,8 @@ class Connections {
 
   void close(const NodeName& peer, Actions& out);
 
-  // Host reports. Returns true if the peer's state changed.
-  void on_up(Time now, const NodeName& peer, Actions& out);
+  // Host reports. `version` is the protocol version the connection speaks.
+  void on_up(Time now, const NodeName& peer, uint32_t version, Actions& out);
   void on_down(const NodeName& peer);
 
   // Closes idle, unpinned connections.
@@ -57,6 +57,8 @@ class Connections {
   std::optional<Time> next_deadline() const;
 
   bool is_up(const NodeName& peer) const;
+  // The protocol version of the connection to `peer`; 0 if it is not up.
+  uint32_t version(const NodeName& peer) const;
   bool is_open_or_opening(const NodeName& peer) const { return peers_.count(peer) > 0; }
   size_t size() const { return peers_.size(); }
   const ConnectionStats& stats() const { return stats_; }
@@ -66,6 +68,7 @@ class Connections {
     std::string address;
     bool up = false;
     bool pinned = false;
+    uint32_t version = 0;
     Time last_used{0};
     std::vector<Bytes> pending;
   };

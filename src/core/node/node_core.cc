@@ -45,6 +45,8 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   n.overlay.joins_per_second_max = static_cast<uint32_t>(*c.get_int("overlay.joins_per_second_max"));
   n.departition_probe_interval = ms("overlay.departition_probe_ms");
   n.detector.probe_interval = ms("detector.probe_interval_ms");
+  n.detector.heartbeat_interval = ms("detector.heartbeat_interval_ms");
+  n.protocol_version = static_cast<uint32_t>(*c.get_int("protocol.version"));
   n.detector.probe_timeout_min = ms("detector.probe_timeout_min_ms");
   n.detector.probe_timeout_max = ms("detector.probe_timeout_max_ms");
   n.detector.rtt_history = count("detector.rtt_history");
@@ -71,8 +73,18 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   return n;
 }
 
+NodeConfig NodeCore::on_round_grid(NodeConfig config) {
+  const RoundGrid grid{config.detector.heartbeat_interval, config.detector.round_offset};
+  config.overlay.grid = grid;
+  config.membership.grid = grid;
+  config.multicast.grid = grid;
+  config.kv_sync.grid = grid;
+  return config;
+}
+
 NodeCore::NodeCore(NodeConfig config, Incarnation incarnation, const PersistedState& persisted, uint64_t seed)
-    : config_(std::move(config)),
+    : config_(on_round_grid(std::move(config))),
+      grid_(config_.kv_sync.grid),
       incarnation_(incarnation),
       random_(seed),
       connections_(config_.idle_connection_timeout),
@@ -141,11 +153,11 @@ Actions NodeCore::on_start(Time now) {
   multicast_.start(now);
   kv_sync_.start(now);
   for (auto& key : kv_.tombstones()) kv_tombstones_.emplace(std::move(key), now);
-  next_tombstone_round_ = now + random_.jittered(config_.kv_tombstone_report, 0.5);
+  next_tombstone_round_ = grid_.at_or_after(now + random_.jittered(config_.kv_tombstone_report, 0.5));
   out.wake_no_later_than(next_tombstone_round_);
   overlay_.start(now, remembered_, out);
-  next_departition_at_ = now + random_.jittered(config_.departition_probe_interval, 0.5);
-  next_persist_at_ = now + 1s;
+  next_departition_at_ = grid_.at_or_after(now + random_.jittered(config_.departition_probe_interval, 0.5));
+  next_persist_at_ = grid_.at_or_after(now + 1s);
   out.wake_no_later_than(next_departition_at_);
   out.wake_no_later_than(next_persist_at_);
   return out;
@@ -164,6 +176,10 @@ Actions NodeCore::on_message(Time now, const NodeName& from, std::span<const uin
       case MessageType::probe_request:
       case MessageType::probe_ack:
         ok = detector_.handle(now, from, *type, reader, out);
+        break;
+      case MessageType::heartbeat:
+        // Version 2: not on a connection that speaks version 1.
+        ok = connections_.version(from) >= 2 && detector_.handle(now, from, *type, reader, out);
         break;
       case MessageType::join:
       case MessageType::join_reply:
@@ -229,11 +245,22 @@ Actions NodeCore::on_tick(Time now) {
 Actions NodeCore::on_connection(Time now, const NodeName& peer, bool up) {
   Actions out;
   if (up) {
-    connections_.on_up(now, peer, out);
+    uint32_t version = config_.protocol_version;
+    if (auto it = connection_versions_.find(peer); it != connection_versions_.end()) {
+      version = std::min(it->second, config_.protocol_version);
+      connection_versions_.erase(it);
+    }
+    connections_.on_up(now, peer, version, out);
   } else {
     connection_lost(now, peer, out);
   }
   return out;
+}
+
+void NodeCore::on_connection_version(const NodeName& peer, uint32_t version) {
+  // One entry per peer whose connection is coming up: bounded by the host's
+  // connections.
+  connection_versions_[peer] = version;
 }
 
 Actions NodeCore::set_metadata(Time now, Bytes metadata, Status& result) {
@@ -303,7 +330,7 @@ void NodeCore::on_neighbor_request_failed(Time now, const wire::PeerRef& peer, A
 }
 
 void NodeCore::refill_passive(Time now) {
-  next_refill_at_ = now + 500ms;
+  next_refill_at_ = grid_.at_or_after(now + 500ms);
   // An active view that is not full needs candidates: members we know of
   // refill a passive view that failures or a small cluster left short.
   const auto& config = config_.overlay;
@@ -529,7 +556,7 @@ void NodeCore::flush_kv_outbox(Time now, Actions& out) {
 }
 
 void NodeCore::tombstone_round(Time now, Actions& out) {
-  next_tombstone_round_ = now + random_.jittered(config_.kv_tombstone_report, 0.2);
+  next_tombstone_round_ = grid_.at_or_after(now + random_.jittered(config_.kv_tombstone_report, 0.2));
   // Forget the members that left the table, and the collected keys whose
   // copies have had time to be collected everywhere.
   std::set<NodeName> others;
@@ -650,8 +677,8 @@ void NodeCore::departition_probe(Time now, Actions& out) {
                                     [&](const wire::PeerRef& p) { return p.name == contact.name; });
     if (!listed && !contact.address.empty()) candidates.push_back(contact);
   }
-  next_departition_at_ =
-      now + random_.jittered(departition_interval(config_.departition_probe_interval, candidates.size()), 0.5);
+  next_departition_at_ = grid_.at_or_after(
+      now + random_.jittered(departition_interval(config_.departition_probe_interval, candidates.size()), 0.5));
   out.wake_no_later_than(next_departition_at_);
   if (candidates.empty() || !overlay_.joined()) return;
   ++stats_.departition_probes;
@@ -659,7 +686,7 @@ void NodeCore::departition_probe(Time now, Actions& out) {
 }
 
 void NodeCore::persist_views(Time now, Actions& out) {
-  next_persist_at_ = now + 1s;
+  next_persist_at_ = grid_.at_or_after(now + 1s);
   out.wake_no_later_than(next_persist_at_);
   Bytes passive = Overlay::encode_passive(overlay_.passive_view());
   if (passive != persisted_passive_) {
@@ -680,6 +707,7 @@ void NodeCore::malformed(Time now, const NodeName& from, Actions& out) {
 }
 
 void NodeCore::connection_lost(Time now, const NodeName& peer, Actions& out) {
+  connection_versions_.erase(peer);
   const bool was_neighbor = overlay_.is_active(peer);
   connections_.on_down(peer);
   if (was_neighbor) ++stats_.connection_closes_detected;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/common/protocol_core.h"
@@ -44,6 +45,8 @@ struct NodeConfig {
   Duration kv_tombstone_report = 10s;
   Duration departition_probe_interval = 2s;
   Duration idle_connection_timeout = 10s;
+  // The highest peer protocol version this node speaks (protocol.version).
+  uint32_t protocol_version = wire::kProtocolVersion;
 
   // Reads every tunable from a validated configuration. `self` and
   // `contacts` are filled by the host (it resolves names and addresses).
@@ -89,6 +92,8 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   Actions on_message(Time now, const NodeName& from, std::span<const uint8_t> message) override;
   Actions on_tick(Time now) override;
   Actions on_connection(Time now, const NodeName& peer, bool up) override;
+  uint32_t protocol_version_max() const override { return config_.protocol_version; }
+  void on_connection_version(const NodeName& peer, uint32_t version) override;
 
   // Commands.
   Actions set_metadata(Time now, Bytes metadata, Status& result);
@@ -174,9 +179,14 @@ class NodeCore final : public ProtocolCore, OverlayListener, MembershipListener,
   void connection_lost(Time now, const NodeName& peer, Actions& out);
 
   NodeConfig config_;
+  RoundGrid grid_;  // of the lazy periodic work
   Incarnation incarnation_;
   Random random_;
   Connections connections_;
+  // Lazy periodic work starts on the detector's heartbeat rounds (RoundGrid).
+  static NodeConfig on_round_grid(NodeConfig config);
+  // Told by the host for the next on_connection(up) of each peer.
+  std::unordered_map<NodeName, uint32_t> connection_versions_;
   Overlay overlay_;
   Membership membership_;
   Detector detector_;

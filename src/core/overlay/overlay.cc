@@ -61,7 +61,7 @@ void Overlay::start(Time now, const std::vector<PeerRef>& remembered, Actions& o
     try_join(now, out);
   }
   next_fill_at_ = now + random_.jittered(config_.neighbor_retry, 0.5);
-  next_shuffle_at_ = now + random_.jittered(config_.shuffle_interval, 0.5);
+  next_shuffle_at_ = config_.grid.at_or_after(now + random_.jittered(config_.shuffle_interval, 0.5));
   out.wake_no_later_than(std::min({next_join_at_, next_fill_at_, next_shuffle_at_}));
 }
 
@@ -280,7 +280,8 @@ void Overlay::tick(Time now, Actions& out) {
     // Shuffle quickly while the passive view is still filling (as the
     // original did), at the configured pace once it is half full.
     const bool filling = passive_.size() < config_.passive_view_size / 2;
-    next_shuffle_at_ = now + random_.jittered(filling ? config_.shuffle_interval / 4 : config_.shuffle_interval, 0.5);
+    next_shuffle_at_ = config_.grid.at_or_after(
+        now + random_.jittered(filling ? config_.shuffle_interval / 4 : config_.shuffle_interval, 0.5));
   }
   if (!joined_ && active_.empty()) out.wake_no_later_than(next_join_at_);
   // A full active view needs no refill: no wake-up for it (a removal asks

@@ -32,6 +32,7 @@
 namespace lashup {
 
 struct OverlayConfig {
+  RoundGrid grid;  // shuffles start on it
   size_t active_view_size = 7;
   size_t passive_view_size = 42;
   uint32_t active_random_walk_length = 6;

@@ -166,6 +166,10 @@ class Reader {
   const Status& status() const { return error_; }
   size_t remaining() const { return input_.size() - pos_; }
   bool at_end() const { return pos_ == input_.size(); }
+  // Skips what is left: fields a later protocol version appended.
+  void skip_rest() {
+    if (ok()) pos_ = input_.size();
+  }
   // Succeeds only if nothing was malformed and every byte was consumed.
   Status finish() {
     if (ok() && !at_end()) fail("trailing bytes after message");

@@ -12,9 +12,15 @@
 
 namespace lashup::wire {
 
-// Version of the peer protocol, carried in the connection handshake. A node
-// accepts a peer whose version is in [kProtocolVersionMin, kProtocolVersion].
-inline constexpr uint32_t kProtocolVersion = 1;
+// Versions of the peer protocol this build speaks. The connection handshake
+// carries each side's range and the connection speaks the highest version in
+// both (runtime/transport/handshake.h); the cores learn it per connection and
+// send a peer only what its version knows. docs/PROTOCOL.md "Versions" lists
+// what each version added.
+//   1: the first protocol.
+//   2: heartbeats between neighbours (MessageType::heartbeat) instead of
+//      ping/pong rounds; handshakes carry a version range.
+inline constexpr uint32_t kProtocolVersion = 2;
 inline constexpr uint32_t kProtocolVersionMin = 1;
 
 enum class MessageType : uint32_t {
@@ -48,9 +54,11 @@ enum class MessageType : uint32_t {
   kv_buckets = 23,
   kv_keys = 24,
   kv_states = 25,
+  // Failure detector, version 2.
+  heartbeat = 26,
 };
 
-inline constexpr uint32_t kMessageTypeMax = 25;
+inline constexpr uint32_t kMessageTypeMax = 26;
 
 // Starts a message of the given type.
 inline Writer begin_message(MessageType type) {

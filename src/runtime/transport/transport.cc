@@ -57,6 +57,7 @@ struct Connection {
   std::string address;        // outbound: the address dialled; inbound: the remote socket address
   std::string peer_name;      // from the verified handshake
   uint64_t peer_incarnation = 0;
+  uint32_t protocol_version = 0;  // negotiated in the handshake
   uint64_t serial = 0;  // creation order: among duplicates from one initiator the newer wins
   wire::FrameAssembler frames;
 
@@ -93,6 +94,12 @@ class Transport::Impl {
   void handle_event(Connection* c, short what);
   void handle_deadline(Connection* c);
   void handle_handshake(Connection* c, wire::ByteView frame);
+  VersionRange our_versions() const { return VersionRange{wire::kProtocolVersionMin, options_.protocol_version_max}; }
+  // Our handshake, announcing `highest` as our highest version.
+  Handshake our_handshake(uint32_t highest) const {
+    return Handshake{highest, options_.cluster_id, options_.node_name, options_.incarnation,
+                     highest >= 2 ? wire::kProtocolVersionMin : 0};
+  }
   Status verify_peer_certificate(Connection* c, const std::string& name) const;
   bool wins_over(const Connection* candidate, const Connection* existing) const;
   void establish(Connection* c);
@@ -293,7 +300,9 @@ void Transport::Impl::handle_read(Connection* c) {
 
 void Transport::Impl::handle_handshake(Connection* c, wire::ByteView frame) {
   Result<Handshake> theirs = decode_handshake(frame);
-  Status verdict = theirs ? check_handshake(*theirs, options_.cluster_id) : theirs.status();
+  Result<uint32_t> agreed = theirs ? check_handshake(*theirs, options_.cluster_id, our_versions())
+                                   : Result<uint32_t>(theirs.status());
+  Status verdict = agreed ? Status::ok() : agreed.status();
   if (!theirs) ++stats_.malformed_frames;
   if (verdict && theirs->node_name == options_.node_name) verdict = Status::invalid("peer claims our own name");
   if (verdict && c->outbound && !c->expected_name.empty() && theirs->node_name != c->expected_name) {
@@ -302,18 +311,21 @@ void Transport::Impl::handle_handshake(Connection* c, wire::ByteView frame) {
   if (verdict && tls_) verdict = verify_peer_certificate(c, theirs->node_name);
   if (!verdict) {
     ++stats_.handshake_failures;
+    if (verdict.code() == StatusCode::unsupported) ++stats_.version_mismatches;
     return fail(c, /*report_down=*/true);
   }
   c->peer_name = theirs->node_name;
   c->peer_incarnation = theirs->incarnation;
+  c->protocol_version = *agreed;
   if (!c->outbound) {
     // The acceptor answers only a connection it keeps: a duplicate that
     // loses to the established one is closed unanswered, and its initiator,
     // which already has the winner up, reports nothing.
     auto existing = current_.find(c->peer_name);
     if (existing != current_.end() && !wins_over(c, existing->second)) return destroy(c);
-    const Handshake ours{wire::kProtocolVersion, options_.cluster_id, options_.node_name, options_.incarnation};
-    write_frame(c, encode(ours));
+    // Our highest version is the agreed one: a version-1 initiator gets
+    // the version-1 form it expects.
+    write_frame(c, encode(our_handshake(*agreed)));
   }
   establish(c);
 }
@@ -353,7 +365,7 @@ void Transport::Impl::establish(Connection* c) {
   if (existing == current_.end()) {
     c->phase = Phase::established;
     current_[peer] = c;
-    listener_.on_peer_up(peer, c->peer_incarnation, c->address);
+    listener_.on_peer_up(peer, c->peer_incarnation, c->address, c->protocol_version);
     return;
   }
   Connection* old = existing->second;
@@ -375,7 +387,7 @@ void Transport::Impl::establish(Connection* c) {
   if (restarted) {
     listener_.on_peer_down(peer);
     if (!c->dead() && current_.count(peer) != 0 && current_[peer] == winner) {
-      listener_.on_peer_up(peer, winner->peer_incarnation, winner->address);
+      listener_.on_peer_up(peer, winner->peer_incarnation, winner->address, winner->protocol_version);
     }
   }
 }
@@ -432,8 +444,7 @@ void Transport::Impl::handle_event(Connection* c, short what) {
       ++stats_.handshake_failures;
       return fail(c, /*report_down=*/true);
     }
-    const Handshake ours{wire::kProtocolVersion, options_.cluster_id, options_.node_name, options_.incarnation};
-    write_frame(c, encode(ours));
+    write_frame(c, encode(our_handshake(our_versions().max)));
     return;
   }
   // EOF, error or idle timeout: the connection is over.
@@ -564,6 +575,11 @@ Transport::~Transport() = default;
 Result<std::unique_ptr<Transport>> Transport::create(event_base* base, TransportOptions options,
                                                      TransportListener& listener) {
   if (base == nullptr) return Status::invalid("transport needs an event_base");
+  if (options.protocol_version_max == 0) options.protocol_version_max = wire::kProtocolVersion;
+  if (options.protocol_version_max < wire::kProtocolVersionMin || options.protocol_version_max > wire::kProtocolVersion) {
+    return Status::invalid("protocol version " + std::to_string(options.protocol_version_max) + " is outside " +
+                           std::to_string(wire::kProtocolVersionMin) + ".." + std::to_string(wire::kProtocolVersion));
+  }
   auto impl = std::make_unique<Impl>(base, std::move(options), listener);
   if (Status s = impl->start(); !s) return s;
   return std::unique_ptr<Transport>(new Transport(std::move(impl)));

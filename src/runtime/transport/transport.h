@@ -31,6 +31,10 @@ struct TlsMaterial {
 struct TransportOptions {
   std::string node_name;  // ours; sent in the handshake, must match our certificate
   uint64_t incarnation = 0;
+  // The highest peer protocol version we speak (wire::kProtocolVersionMin to
+  // wire::kProtocolVersion; lower only while upgrading from a build that
+  // speaks no higher, see docs/OPERATIONS.md).
+  uint32_t protocol_version_max = 0;  // 0: wire::kProtocolVersion
   std::string cluster_id;      // a peer with another cluster id is refused
   std::string listen_address;  // host:port, port 0 = ephemeral
   bool tls = true;             // false only when config says tls = off (plaintext, warn)
@@ -54,8 +58,10 @@ class TransportListener {
   virtual ~TransportListener() = default;
   // The handshake with `peer` is verified. `address` is the address we dialled
   // for a connection we opened, and the remote socket address (not the peer's
-  // listen address) for one it opened.
-  virtual void on_peer_up(const std::string& peer, uint64_t incarnation, const std::string& address) = 0;
+  // listen address) for one it opened. `protocol_version` is the version the
+  // connection speaks (the highest both ends do).
+  virtual void on_peer_up(const std::string& peer, uint64_t incarnation, const std::string& address,
+                          uint32_t protocol_version) = 0;
   // The connection to `peer` is gone, or an attempt we made to open one for
   // that name failed. Not called for disconnect(), nor for a duplicate
   // connection closed while another one to the same peer stays up.
@@ -69,6 +75,7 @@ struct TransportStats {
   uint64_t connections_accepted = 0;
   uint64_t connections_opened = 0;
   uint64_t handshake_failures = 0;
+  uint64_t version_mismatches = 0;  // handshake failures because no protocol version is common
   uint64_t tls_failures = 0;
   uint64_t malformed_frames = 0;
   uint64_t messages_sent = 0;

@@ -26,7 +26,7 @@ struct Counter : TransportListener {
   uint64_t downs = 0;
   uint64_t messages = 0;
   uint64_t bytes = 0;
-  void on_peer_up(const std::string&, uint64_t, const std::string&) override { ++ups; }
+  void on_peer_up(const std::string&, uint64_t, const std::string&, uint32_t) override { ++ups; }
   void on_peer_down(const std::string&) override { ++downs; }
   void on_message(const std::string&, std::span<const uint8_t> message) override {
     ++messages;

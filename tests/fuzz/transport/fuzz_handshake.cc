@@ -21,7 +21,7 @@ void check(bool condition) {
 void decode_first_frame(wire::ByteView frame) {
   Result<runtime::Handshake> decoded = runtime::decode_handshake(frame);
   if (!decoded) return;
-  (void)runtime::check_handshake(*decoded, "lashup");
+  (void)runtime::check_handshake(*decoded, "lashup", runtime::VersionRange{1, 2});
   const wire::Bytes again = runtime::encode(*decoded);
   Result<runtime::Handshake> decoded_again = runtime::decode_handshake(again);
   check(decoded_again.is_ok() && *decoded_again == *decoded);

@@ -25,6 +25,10 @@ class ControlCluster::CountingCore final : public ProtocolCore {
   Actions on_connection(Time now, const NodeName& peer, bool up) override {
     return count(core_->on_connection(now, peer, up));
   }
+  uint32_t protocol_version_max() const override { return core_->protocol_version_max(); }
+  void on_connection_version(const NodeName& peer, uint32_t version) override {
+    core_->on_connection_version(peer, version);
+  }
   NodeCore& core() { return *core_; }
 
  private:

@@ -66,7 +66,7 @@ ScenarioOutcome run_footprint_state(const ScenarioOptions& options) {
   std::vector<NodeName> own_view;
   for (uint32_t w : overlay[0]) own_view.push_back(name_of(w));
   std::sort(own_view.begin(), own_view.end());
-  for (const auto& peer : own_view) connections.on_up(now, peer, out);
+  for (const auto& peer : own_view) connections.on_up(now, peer, wire::kProtocolVersion, out);
   membership.set_active_view(now, own_view, true, out);
 
   const NodeName from = own_view.empty() ? name_of(1) : own_view.front();

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "core/wire/detector_messages.h"
@@ -33,7 +34,7 @@ class DetectorTest : public ::testing::Test {
   DetectorTest() : random_(3), connections_(10s), detector_(config(), random_, connections_, listener_) {
     Actions out;
     for (const char* n : {"a", "b", "c", "d"}) {
-      connections_.on_up(now_, n, out);
+      connections_.on_up(now_, n, 1, out);
       detector_.add_neighbor(now_, peer(n), out);
     }
     // Two answered rounds: every neighbour has round trips of 2 ms, so its
@@ -95,7 +96,7 @@ TEST_F(DetectorTest, probes_every_neighbour_and_learns_round_trips) {
 
 TEST_F(DetectorTest, a_new_neighbour_is_probed_at_once_with_the_ceiling_timeout) {
   Actions out;
-  connections_.on_up(now_, "e", out);
+  connections_.on_up(now_, "e", 1, out);
   detector_.add_neighbor(now_, peer("e"), out);
   EXPECT_EQ(detector_.probe_timeout("e"), 1000ms);
   Actions probes = tick();
@@ -202,7 +203,7 @@ TEST_F(DetectorTest, a_link_report_is_dropped_when_a_direct_recheck_succeeds) {
 TEST_F(DetectorTest, serves_an_indirect_probe_and_acks_when_the_target_answers) {
   Actions out = deliver("b", wire::encode(wire::ProbeRequest{peer("x"), 99}));
   Actions up;
-  connections_.on_up(now_, "x", up);
+  connections_.on_up(now_, "x", 1, up);
   auto pings = sends_of(up, MessageType::ping);
   ASSERT_EQ(pings.size(), 1u);
   auto p = decode(pings[0].message, wire::decode_ping);
@@ -247,6 +248,229 @@ TEST_F(DetectorTest, a_pong_from_someone_else_does_not_count) {
   now_ += 160ms;
   tick();
   EXPECT_TRUE(detector_.is_suspect("a"));
+}
+
+// Neighbours on connections that speak protocol version 2 exchange
+// heartbeats: one each way per round, each echoing the latest one received.
+// The model: a round starts at R; our heartbeats leave at R and arrive at
+// R + 1 ms; each neighbour sends its own at R + 1 ms, arriving at R + 2 ms,
+// echoing the latest of ours that it received. Round trips are 2 ms.
+class HeartbeatTest : public ::testing::Test {
+ protected:
+  static constexpr Duration kRound = 200ms;
+
+  HeartbeatTest() : random_(5), connections_(10s), detector_(config(), random_, connections_, listener_) {
+    Actions out;
+    for (const char* n : {"a", "b", "c", "d"}) {
+      connections_.on_up(now_, n, 2, out);
+      detector_.add_neighbor(now_, peer(n), out);
+    }
+    for (int round = 0; round < 3; ++round) {
+      round_start();
+      now_ += kRound;
+    }
+  }
+
+  static DetectorConfig config() {
+    DetectorConfig c;
+    c.probe_interval = 100ms;
+    c.heartbeat_interval = kRound;
+    c.probe_timeout_min = 150ms;
+    c.probe_timeout_max = 1000ms;
+    c.indirect_probes = 2;
+    c.suspicion_timeout = 400ms;
+    return c;
+  }
+
+  Actions deliver(const NodeName& from, const wire::Heartbeat& beat) {
+    Actions out;
+    const Bytes message = wire::encode(beat);
+    wire::Reader r(message);
+    auto type = wire::read_message_type(r);
+    EXPECT_TRUE(detector_.handle(now_, from, *type, r, out));
+    return out;
+  }
+  Actions tick() {
+    Actions out;
+    detector_.tick(now_, out);
+    return out;
+  }
+  // The heartbeat `n` sent 1 ms ago (it arrives now).
+  wire::Heartbeat beat_from(const NodeName& n) {
+    wire::Heartbeat beat;
+    beat.sent_at_us = (now_ - 1ms).count();
+    if (auto it = received_.find(n); it != received_.end()) {
+      beat.has_echo = true;
+      beat.echo_sent_at_us = it->second;
+      // Received 1 ms after we sent it, echoed now - 1 ms.
+      beat.echo_held_us = static_cast<uint64_t>((now_ - 1ms - (Time(it->second) + 1ms)).count());
+    }
+    return beat;
+  }
+  // At a round start: our tick, then (2 ms later) the neighbours'
+  // heartbeats, except from `silent`; ours to `cut_to` are lost. Returns
+  // everything the detector did; leaves now_ 2 ms into the round.
+  Actions round_start(const std::set<NodeName>& silent = {}, const std::set<NodeName>& cut_to = {}) {
+    Actions out = tick();
+    std::map<NodeName, int64_t> arrived;
+    for (const auto& beat : sends_of(out, MessageType::heartbeat)) {
+      if (!cut_to.count(beat.to)) arrived[beat.to] = decode(beat.message, wire::decode_heartbeat)->sent_at_us;
+    }
+    now_ += 2ms;
+    for (const char* n : {"a", "b", "c", "d"}) {
+      if (!silent.count(n)) out.append(deliver(n, beat_from(n)));
+    }
+    for (auto& [n, sent] : arrived) received_[n] = sent;  // echoed from the next round on
+    now_ -= 2ms;
+    return out;
+  }
+
+  Time now_{10s};  // a round start (offset 0)
+  Random random_;
+  Connections connections_;
+  RecordingListener listener_;
+  Detector detector_;
+  std::map<NodeName, int64_t> received_;  // per neighbour: our latest heartbeat it received
+};
+
+TEST_F(HeartbeatTest, sends_one_heartbeat_per_neighbour_per_round_and_no_ping) {
+  Actions out = tick();
+  EXPECT_EQ(sends_of(out, MessageType::heartbeat).size(), 4u);
+  EXPECT_TRUE(sends_of(out, MessageType::ping).empty());
+  now_ += 100ms;
+  EXPECT_TRUE(sends_of(tick(), MessageType::heartbeat).empty());  // not before the next round
+  now_ += 100ms;
+  EXPECT_EQ(sends_of(tick(), MessageType::heartbeat).size(), 4u);
+}
+
+TEST_F(HeartbeatTest, echoes_the_latest_heartbeat_received_and_learns_round_trips) {
+  auto beats = sends_of(tick(), MessageType::heartbeat);
+  ASSERT_EQ(beats.size(), 4u);
+  auto beat = decode(beats[0].message, wire::decode_heartbeat);
+  ASSERT_TRUE(beat->has_echo);
+  EXPECT_FALSE(beat->reply);
+  // Its heartbeat of the last round, sent 1 ms into it and received 2 ms in.
+  EXPECT_EQ(beat->echo_sent_at_us, (now_ - kRound + 1ms).count());
+  EXPECT_EQ(beat->echo_held_us, static_cast<uint64_t>((kRound - 2ms).count()));
+  EXPECT_EQ(detector_.probe_timeout("a"), 150ms);  // 2 ms round trips: the floor
+}
+
+TEST_F(HeartbeatTest, a_silent_neighbour_is_suspected_a_round_and_the_timeout_after_its_last_heartbeat) {
+  round_start({"a"});
+  // a's last heartbeat arrived 2 ms into the previous round and echoed ours
+  // of the round before: suspected at the earlier of its silence deadline
+  // (2 ms + 200 ms + 150 ms after the previous round's start) and its echo
+  // deadline (2 rounds + 150 ms after the echoed heartbeat): 150 ms into
+  // this round.
+  now_ += 149ms;
+  Actions early = tick();
+  EXPECT_FALSE(detector_.is_suspect("a"));
+  ASSERT_TRUE(early.wake_at);
+  EXPECT_EQ(*early.wake_at, now_ + 1ms);
+  now_ += 1ms;
+  Actions missed = tick();
+  EXPECT_TRUE(detector_.is_suspect("a"));
+  auto requests = sends_of(missed, MessageType::probe_request);
+  ASSERT_EQ(requests.size(), 2u);
+  for (const auto& r : requests) {
+    EXPECT_NE(r.to, "a");
+    EXPECT_EQ(decode(r.message, wire::decode_probe_request)->target.name, "a");
+  }
+  now_ += 399ms;
+  tick();
+  EXPECT_TRUE(listener_.failed.empty());
+  now_ += 1ms;
+  tick();
+  EXPECT_EQ(listener_.failed, (std::vector<NodeName>{"a"}));
+  EXPECT_TRUE(listener_.broken.empty());
+}
+
+TEST_F(HeartbeatTest, a_neighbour_that_stops_echoing_ours_is_suspected_and_reported_as_a_broken_link) {
+  // From this round on our heartbeats to a are lost; a's still arrive (a
+  // one-way cut). a last received ours of the previous round (R - 200 ms):
+  // suspected 2 rounds and the timeout after that, at R + 350 ms.
+  const Time cut_at = now_;
+  round_start({}, {"a"});
+  now_ += kRound;
+  round_start({}, {"a"});
+  EXPECT_FALSE(detector_.is_suspect("a"));
+  now_ = cut_at + 350ms;
+  Actions missed = tick();
+  ASSERT_TRUE(detector_.is_suspect("a"));
+  auto requests = sends_of(missed, MessageType::probe_request);
+  ASSERT_FALSE(requests.empty());
+  // A helper reaches a: the link is broken, a is alive. a's heartbeats keep
+  // arriving with stale echoes, which do not clear the suspicion.
+  auto request = decode(requests[0].message, wire::decode_probe_request);
+  Actions acked;
+  const Bytes ack = wire::encode(wire::ProbeAck{"a", request->sequence});
+  wire::Reader r(ack);
+  auto type = wire::read_message_type(r);
+  ASSERT_TRUE(detector_.handle(now_, requests[0].to, *type, r, acked));
+  now_ = cut_at + 2 * kRound;
+  round_start({}, {"a"});
+  EXPECT_TRUE(detector_.is_suspect("a"));
+  now_ = cut_at + 350ms + 400ms;
+  tick();
+  EXPECT_TRUE(listener_.failed.empty());
+  EXPECT_EQ(listener_.broken, (std::vector<NodeName>{"a"}));
+}
+
+TEST_F(HeartbeatTest, a_heartbeat_with_a_fresh_echo_clears_the_suspicion) {
+  round_start({"a"});
+  now_ += 152ms;
+  tick();
+  ASSERT_TRUE(detector_.is_suspect("a"));
+  deliver("a", beat_from("a"));  // it was only slow
+  EXPECT_FALSE(detector_.is_suspect("a"));
+  now_ += 500ms;
+  tick();
+  EXPECT_TRUE(listener_.failed.empty());
+  EXPECT_TRUE(listener_.broken.empty());
+}
+
+TEST_F(HeartbeatTest, answers_a_heartbeat_from_a_non_neighbour_once_and_never_a_reply) {
+  Actions out;
+  connections_.on_up(now_, "x", 2, out);
+  wire::Heartbeat from_x;
+  from_x.sent_at_us = 1234;
+  Actions answered = deliver("x", from_x);
+  auto replies = sends_of(answered, MessageType::heartbeat);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].to, "x");
+  auto reply = decode(replies[0].message, wire::decode_heartbeat);
+  EXPECT_TRUE(reply->reply);
+  EXPECT_TRUE(reply->has_echo);
+  EXPECT_EQ(reply->echo_sent_at_us, 1234);
+  // A reply is not answered: two nodes that are not each other's neighbours
+  // do not bounce heartbeats forever.
+  from_x.reply = true;
+  EXPECT_TRUE(sends_of(deliver("x", from_x), MessageType::heartbeat).empty());
+}
+
+TEST_F(HeartbeatTest, ignores_echoes_from_the_future) {
+  // b's latest echo is of our heartbeat at the last round start.
+  wire::Heartbeat beat = beat_from("b");
+  beat.echo_sent_at_us = (now_ + 1s).count();
+  deliver("b", beat);
+  // Had the echo counted, b would be safe for a second; without it, b's
+  // deadline stays 2 rounds and the timeout after our last echoed heartbeat.
+  now_ += 2ms;
+  for (const char* n : {"a", "c", "d"}) deliver(n, beat_from(n));
+  now_ = now_ - 2ms + 2 * kRound;  // no heartbeat from b for two rounds
+  tick();
+  EXPECT_TRUE(detector_.is_suspect("b"));
+}
+
+TEST_F(HeartbeatTest, a_neighbour_on_a_version_1_connection_is_pinged) {
+  Actions out;
+  connections_.on_up(now_, "e", 1, out);
+  detector_.add_neighbor(now_, peer("e"), out);
+  Actions probes = tick();
+  auto pings = sends_of(probes, MessageType::ping);
+  ASSERT_EQ(pings.size(), 1u);
+  EXPECT_EQ(pings[0].to, "e");
+  for (const auto& beat : sends_of(probes, MessageType::heartbeat)) EXPECT_NE(beat.to, "e");
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ class MembershipTest : public ::testing::Test {
                                                listener_);
     Actions out;
     membership_->start(now_, out);
-    for (const char* n : {"a", "b"}) connections_.on_up(now_, n, out);
+    for (const char* n : {"a", "b"}) connections_.on_up(now_, n, wire::kProtocolVersion, out);
     membership_->set_active_view(now_, {"a", "b"}, true, out);
   }
 
@@ -70,7 +70,7 @@ class MembershipTest : public ::testing::Test {
 
 TEST_F(MembershipTest, own_record_changes_are_flooded_to_every_neighbour) {
   Actions out;
-  connections_.on_up(now_, "c", out);
+  connections_.on_up(now_, "c", wire::kProtocolVersion, out);
   membership_->set_active_view(now_, {"a", "b", "c"}, true, out);
   auto floods = sends_of(out, MessageType::member_records);
   ASSERT_EQ(floods.size(), 3u);
@@ -155,7 +155,7 @@ TEST_F(MembershipTest, our_new_version_is_offered_only_once_it_is_flooded) {
   m.start(now_, out);
   m.set_active_view(now_, {"a", "b"}, true, out);  // urgent: flooded at once
   const uint64_t flooded = m.own_record().version;
-  connections_.on_up(now_, "c", out);
+  connections_.on_up(now_, "c", wire::kProtocolVersion, out);
   Actions changed;
   m.set_active_view(now_, {"a", "b", "c"}, false, changed);  // waits settle_delay
   const uint64_t pending = m.own_record().version;
@@ -207,7 +207,7 @@ class Nodes {
                                                       node->random, node->connections, node->listener);
       Actions out;
       node->membership->start(now, out);
-      for (const auto& peer : names) node->connections.on_up(now, peer, out);
+      for (const auto& peer : names) node->connections.on_up(now, peer, wire::kProtocolVersion, out);
       nodes_.emplace(names[i], std::move(node));
     }
   }
@@ -324,7 +324,7 @@ TEST_F(MembershipTest, a_record_heard_from_two_neighbours_in_one_window_goes_to_
   Membership m(config, wire::PeerRef{"me", "me:7450"}, 5, random_, connections_, listener_);
   Actions out;
   m.start(now_, out);
-  connections_.on_up(now_, "c", out);
+  connections_.on_up(now_, "c", wire::kProtocolVersion, out);
   m.set_active_view(now_, {"a", "b", "c"}, true, out);
   const Bytes message = wire::encode(wire::MemberRecords{5, {record("x", 1, {"a"})}});
   for (const char* from : {"a", "b"}) {
@@ -390,7 +390,7 @@ TEST_F(MembershipTest, a_new_neighbours_digest_is_answered_with_a_pull_of_what_i
   wire::Reader r(message);
   (void)wire::read_message_type(r);
   Actions out;
-  connections_.on_up(now_, "n", out);
+  connections_.on_up(now_, "n", wire::kProtocolVersion, out);
   ASSERT_TRUE(membership_->handle(now_, "n", MessageType::member_digest, r, out));
   auto pulls = sends_of(out, MessageType::member_pull);
   ASSERT_EQ(pulls.size(), 1u);

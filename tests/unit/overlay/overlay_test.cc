@@ -43,7 +43,7 @@ class OverlayTest : public ::testing::Test {
   // Delivers a message as if `from` sent it over an open connection.
   Actions deliver(const NodeName& from, const Bytes& message) {
     Actions out;
-    connections_.on_up(now_, from, out);
+    connections_.on_up(now_, from, wire::kProtocolVersion, out);
     wire::Reader r(message);
     auto type = wire::read_message_type(r);
     EXPECT_TRUE(type.is_ok());
@@ -75,7 +75,7 @@ TEST_F(OverlayTest, joining_node_sends_join_to_a_contact) {
   EXPECT_FALSE(overlay_->joined());
   // The join waits for the connection; once it is up the JOIN goes out.
   Actions up;
-  connections_.on_up(now_, "c1", up);
+  connections_.on_up(now_, "c1", wire::kProtocolVersion, up);
   auto joins = sends_of(up, MessageType::join);
   ASSERT_EQ(joins.size(), 1u);
   EXPECT_EQ(joins[0].to, "c1");
@@ -126,7 +126,7 @@ TEST_F(OverlayTest, a_walk_ends_in_a_neighbor_handshake_not_a_one_way_add) {
   Actions out = deliver("a", wire::encode(wire::ForwardJoin{peer("j"), 0}));
   EXPECT_FALSE(o.is_active("j"));  // not until j accepts
   Actions up;
-  connections_.on_up(now_, "j", up);
+  connections_.on_up(now_, "j", wire::kProtocolVersion, up);
   auto requests = sends_of(up, MessageType::neighbor);
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_TRUE(decode(requests[0].message, wire::decode_neighbor)->high_priority);
@@ -216,7 +216,7 @@ TEST_F(OverlayTest, shuffle_at_the_end_of_its_walk_replies_and_keeps_what_it_rec
   o.learn_passive(peer("p1"));
   Actions out = deliver("a", wire::encode(wire::Shuffle{peer("origin"), 0, {peer("s1"), peer("s2")}}));
   Actions up;
-  connections_.on_up(now_, "origin", up);
+  connections_.on_up(now_, "origin", wire::kProtocolVersion, up);
   auto replies = sends_of(up, MessageType::shuffle_reply);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].to, "origin");
@@ -233,7 +233,7 @@ TEST_F(OverlayTest, filling_skips_nodes_in_link_reports) {
   now_ += 1s;
   o.tick(now_, out);
   Actions up;
-  connections_.on_up(now_, "bad", up);
+  connections_.on_up(now_, "bad", wire::kProtocolVersion, up);
   EXPECT_TRUE(sends_of(up, MessageType::neighbor).empty());
 }
 

@@ -22,14 +22,16 @@ struct Recorder : TransportListener {
     std::string peer;
     uint64_t incarnation = 0;
     std::string address;
+    uint32_t protocol_version = 0;
   };
   std::vector<Up> ups;
   std::vector<std::string> downs;
   std::vector<std::pair<std::string, wire::Bytes>> messages;
   std::function<void(const std::string&)> after_up;  // optional reaction inside on_peer_up
 
-  void on_peer_up(const std::string& peer, uint64_t incarnation, const std::string& address) override {
-    ups.push_back({peer, incarnation, address});
+  void on_peer_up(const std::string& peer, uint64_t incarnation, const std::string& address,
+                  uint32_t protocol_version) override {
+    ups.push_back({peer, incarnation, address, protocol_version});
     if (after_up) after_up(peer);
   }
   void on_peer_down(const std::string& peer) override { downs.push_back(peer); }
