@@ -175,6 +175,111 @@ TEST(ControlEvents, a_node_that_leaves_and_restarts_is_last_reported_reachable_e
   }
 }
 
+// A rolling upgrade: every node starts on a build that speaks protocol
+// version 1 (ping and pong); one at a time, each leaves, stops and restarts
+// speaking version 2 (heartbeats where both ends speak it). Throughout, the
+// cluster reconverges after each restart, nobody alive is marked
+// unreachable, and a stopped node of either version is detected by everyone.
+TEST(RollingUpgrade, nodes_restarted_one_at_a_time_on_version_2_stay_one_cluster_and_detect_failures) {
+  ControlClusterOptions o;
+  o.nodes = 24;
+  o.seed = 51;
+  o.tune_node = [](NodeIndex, uint32_t boot, NodeConfig& c) { c.protocol_version = boot == 1 ? 1 : 2; };
+  ControlCluster cluster(o);
+  ASSERT_TRUE(run_bootstrap(cluster, 60s).converged_at);
+  const auto heartbeats = [&] { return cluster.messages_by_type()[static_cast<size_t>(wire::MessageType::heartbeat)]; };
+  const auto pings = [&] { return cluster.messages_by_type()[static_cast<size_t>(wire::MessageType::ping)]; };
+  EXPECT_EQ(heartbeats(), 0u);  // version 1 everywhere
+
+  FalsePositiveCounter false_positives(cluster);
+  DetectionTracker detection(cluster);
+  const auto detect_stop = [&](NodeIndex victim, const char* what) {
+    false_positives.stop();
+    const Time hung_at = cluster.sim().now();
+    detection.watch(victim, hung_at);
+    // Stopped for 3 s, then it goes on as the same process (SIGSTOP, SIGCONT).
+    cluster.sim().pause(victim, 3s);
+    cluster.sim().run_for(3s);
+    auto all = detection.time_to(1.0, cluster.size() - 1);
+    ASSERT_TRUE(all) << what << ": " << detection.reported() << " of " << cluster.size() - 1 << " reported it";
+    EXPECT_LE(*all, 2s) << what;
+    ASSERT_TRUE(cluster.run_until_converged(30s)) << what << ": " << cluster.sim().result().describe();
+    cluster.sim().run_for(2s);
+    false_positives.start();
+  };
+
+  false_positives.start();
+  for (NodeIndex node = 0; node < cluster.size(); ++node) {
+    false_positives.stop();  // the upgraded node itself is gone for a moment
+    cluster.sim().execute(node, cluster.node(node)->leave(cluster.sim().now()));
+    cluster.sim().run_for(50ms);
+    cluster.sim().crash(node);
+    cluster.sim().run_for(200ms);
+    cluster.sim().restart(node);
+    ASSERT_TRUE(cluster.run_until_converged(30s)) << "after upgrading node " << node << ": "
+                                                  << cluster.sim().result().describe();
+    cluster.sim().run_for(1s);
+    false_positives.start();
+    cluster.sim().run_for(2s);
+    if (node == cluster.size() / 2) {
+      // Half and half: both probe schemes are in use, and a stopped node of
+      // either version is seen by all.
+      const uint64_t h = heartbeats(), p = pings();
+      cluster.sim().run_for(2s);
+      EXPECT_GT(heartbeats(), h);
+      EXPECT_GT(pings(), p);
+      detect_stop(cluster.size() - 1, "a stopped version-1 node");
+      detect_stop(1, "a stopped version-2 node");
+    }
+  }
+  EXPECT_EQ(false_positives.unreachable_marks(), 0u);
+  EXPECT_EQ(false_positives.false_evictions(), 0u);
+  // All on version 2: neighbours no longer ping each other; pings are left
+  // to indirect probes, link re-checks and partition probes.
+  const uint64_t h = heartbeats(), p = pings();
+  cluster.sim().run_for(10s);
+  EXPECT_GT(heartbeats() - h, 10 * (pings() - p));
+  EXPECT_EQ(cluster.check_views(), "");
+}
+
+// A node stopped long enough for its neighbours to drop it finds every
+// connection closed when it goes on: for a moment it reaches nobody. That
+// is not news for the application; a node really cut off is reported after
+// membership.isolation_grace_ms.
+TEST(ControlEvents, a_node_back_from_a_stop_does_not_report_the_others_unreachable_but_an_isolated_one_does) {
+  ControlCluster cluster(ten_nodes(61));
+  ASSERT_TRUE(run_bootstrap(cluster, 60s).converged_at);
+  const NodeIndex node = 5;
+  std::vector<std::pair<Time, NodeName>> unreachable;  // as node 5 reported them
+  cluster.sim().observe([&](Time now, NodeIndex from, const Event& event) {
+    const auto* change = std::get_if<ReachabilityChanged>(&event);
+    if (from == node && change && change->state == Reachability::unreachable) unreachable.emplace_back(now, change->name);
+  });
+  cluster.sim().pause(node, 3s);
+  cluster.sim().run_for(3s);
+  ASSERT_TRUE(cluster.run_until_converged(30s)) << cluster.sim().result().describe();
+  cluster.sim().run_for(3s);
+  EXPECT_TRUE(unreachable.empty()) << unreachable.size() << " unreachable events, first about "
+                                   << unreachable.front().second;
+
+  // Cut off from all the others for 10 s.
+  std::vector<NodeIndex> others;
+  for (NodeIndex i = 0; i < cluster.size(); ++i) {
+    if (i != node) others.push_back(i);
+  }
+  const Time cut_at = cluster.sim().now();
+  const std::vector<NodeIndex> alone{node};
+  const PartitionId cut = cluster.sim().partition(alone, others);
+  cluster.sim().run_for(10s);
+  EXPECT_EQ(unreachable.size(), others.size());
+  for (const auto& [at, name] : unreachable) {
+    EXPECT_GE(at - cut_at, 1s) << name;  // the grace
+    EXPECT_LE(at - cut_at, 4s) << name;
+  }
+  cluster.sim().heal(cut);
+  EXPECT_TRUE(cluster.run_until_converged(30s)) << cluster.sim().result().describe();
+}
+
 TEST(ControlPersistence, a_restarted_node_rejoins_while_every_contact_is_down) {
   ControlClusterOptions o;
   o.nodes = 30;

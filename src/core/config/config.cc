@@ -106,6 +106,9 @@ constexpr KeyInfo kKeys[] = {
      "Largest user metadata a node may attach to its membership record."},
     {"membership.event_coalesce_ms", K::integer, "20", 0, 10000, "", "ms",
      "Membership and reachability changes within this window are reported as one event."},
+    {"membership.isolation_grace_ms", K::integer, "1000", 0, 600000, "", "ms",
+     "A node that loses every member at once (it was stopped and its neighbours dropped it, or its own "
+     "network failed) reports them unreachable only if it is still cut off after this long."},
 
     // Multicast.
     {"multicast.payload_bytes_max", K::integer, "1048576", 1, 1048576, "", "bytes",

@@ -656,9 +656,30 @@ std::vector<bool> Membership::excluded() const {
 
 void Membership::report_changes(Time now, Actions& out) {
   if (!changes_pending_ || now < next_report_at_) return;
+  const RouteTree& tree = own_tree();
+  // Cut off from every member at once, a node cannot tell whether it was
+  // stopped (SIGSTOP, a VM pause: its neighbours dropped it meanwhile and it
+  // reconnects within moments) or its own network failed. It holds its
+  // events for isolation_grace: back in time, it never tells the
+  // application that everyone else was unreachable.
+  bool reaches_any = false;
+  bool had_reachable = false;
+  for (MemberId id = 0; id < members_.size() && !reaches_any; ++id) {
+    if (id == self_id_ || !members_[id].has_record || members_[id].left) continue;
+    reaches_any = tree.reachable(id);
+    had_reachable = had_reachable || (id < reported_.size() && reported_[id] == Reachability::reachable);
+  }
+  if (reaches_any || !had_reachable) {
+    isolated_since_.reset();
+  } else {
+    if (!isolated_since_) isolated_since_ = now;
+    if (now < *isolated_since_ + config_.isolation_grace) {
+      next_report_at_ = *isolated_since_ + config_.isolation_grace;
+      return;  // changes_pending_ stays set: the caller asks to wake then
+    }
+  }
   changes_pending_ = false;
   next_report_at_ = now + config_.event_coalesce;
-  const RouteTree& tree = own_tree();
   reported_.resize(members_.size(), kNotReported);
   reported_distance_.resize(members_.size(), kUnreachable);
   bool routes_changed = false;

@@ -38,6 +38,9 @@ struct MembershipConfig {
   Duration expire_after = 3600s;
   size_t metadata_bytes_max = 1024;
   Duration event_coalesce = 20ms;
+  // A node cut off from every member at once holds its reachability events
+  // this long: see report_changes().
+  Duration isolation_grace = 1s;
   // Own-record floods are at least this far apart (changes in between are
   // sent together).
   Duration flood_gap = 20ms;
@@ -206,6 +209,7 @@ class Membership {
   std::vector<Reachability> reported_;  // by id, what events last said
   bool changes_pending_ = false;
   Time next_report_at_{0};
+  std::optional<Time> isolated_since_;  // this node reached no member since then
   std::vector<uint32_t> reported_distance_;
 
   struct PendingForward {

@@ -56,6 +56,7 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   n.membership.expire_after = ms("membership.expire_after_ms");
   n.membership.metadata_bytes_max = count("membership.metadata_bytes_max");
   n.membership.event_coalesce = ms("membership.event_coalesce_ms");
+  n.membership.isolation_grace = ms("membership.isolation_grace_ms");
   n.multicast.max_payload_bytes = count("multicast.payload_bytes_max");
   n.multicast.hops = static_cast<uint32_t>(*c.get_int("multicast.hops"));
   n.multicast.announce_interval = ms("multicast.repair_interval_ms");

@@ -73,6 +73,7 @@ ControlCluster::ControlCluster(ControlClusterOptions options)
   auto factory = [this, defaults](const NodeContext& context) -> std::unique_ptr<ProtocolCore> {
     NodeConfig config = defaults;
     config.self = {context.name, context.name + ":7450"};
+    if (options_.tune_node) options_.tune_node(context.index, context.boot, config);
     NodeCore::PersistedState persisted(context.persisted.begin(), context.persisted.end());
     Incarnation previous = 0;
     if (auto it = persisted.find(kPersistIncarnation); it != persisted.end()) {

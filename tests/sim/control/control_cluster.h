@@ -23,6 +23,9 @@ struct ControlClusterOptions {
   uint32_t contacts = 3;  // nodes 0..contacts-1 are every node's contact nodes
   // Adjusts the defaults (from the configuration table) for a scenario.
   std::function<void(NodeConfig&)> tune;
+  // Then adjusts one node's configuration for one boot (1 = the first
+  // start): e.g. its protocol version, to simulate an upgrade by restart.
+  std::function<void(NodeIndex, uint32_t boot, NodeConfig&)> tune_node;
   std::function<NodeName(NodeIndex)> name_of;  // default "n<index>"
   bool trace_hash = false;
 };

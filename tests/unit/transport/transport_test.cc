@@ -141,6 +141,58 @@ TEST_F(TransportTest, refuses_a_peer_of_another_cluster) {
   EXPECT_EQ(b->connection_count(), 0u);
 }
 
+TEST_F(TransportTest, both_ends_speak_the_highest_version_both_speak) {
+  Node& a = start("a");
+  Node& b = start("b");
+  connect_pair(a, "b", b);
+  EXPECT_EQ(a.recorder.ups[0].protocol_version, wire::kProtocolVersion);
+  EXPECT_EQ(b.recorder.ups[0].protocol_version, wire::kProtocolVersion);
+  // A node pinned to version 1 (protocol.version = 1), as either end.
+  TransportOptions c_options = options_for("c");
+  c_options.protocol_version_max = 1;
+  Node& c = start(c_options);
+  c->connect("a", a.address());
+  ASSERT_TRUE(run_until([&] { return c.recorder.ups.size() == 1 && a.recorder.ups.size() == 2; }));
+  EXPECT_EQ(c.recorder.ups[0].protocol_version, 1u);
+  EXPECT_EQ(a.recorder.ups[1].protocol_version, 1u);
+  b->connect("c", c.address());
+  ASSERT_TRUE(run_until([&] { return b.recorder.ups.size() == 2 && c.recorder.ups.size() == 2; }));
+  EXPECT_EQ(b.recorder.ups[1].protocol_version, 1u);
+  EXPECT_EQ(c.recorder.ups[1].protocol_version, 1u);
+  EXPECT_EQ(b->stats().version_mismatches, 0u);
+}
+
+// A build that speaks only version 1 sends the version-1 handshake and
+// refuses any other form: the answer must be exactly that form.
+TEST_F(TransportTest, answers_a_version_1_initiator_with_a_version_1_handshake) {
+  Node& b = start("b");
+  Result<SslCtxPtr> a_tls = make_tls_context(pki_.issue("a", "a"), "a");
+  ASSERT_TRUE(a_tls.is_ok()) << a_tls.status().message();
+  const Handshake old{1, "test-cluster", "a", 7};
+  RawPeer old_build(base_, a_tls->get(), b.address(), wire::encode_frame(encode(old)));
+  ASSERT_TRUE(run_until([&] { return b.recorder.ups.size() == 1; }));
+  EXPECT_EQ(b.recorder.ups[0].protocol_version, 1u);
+  ASSERT_TRUE(run_until([&] { return old_build.received().size() >= wire::kFrameHeaderBytes; }));
+  wire::FrameAssembler frames;
+  ASSERT_TRUE(frames.feed(old_build.received()).is_ok());
+  std::optional<wire::Bytes> answer = frames.next();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(*answer, encode(Handshake{1, "test-cluster", "b", 100}));
+}
+
+TEST_F(TransportTest, refuses_a_peer_without_a_version_in_common_and_counts_it) {
+  Node& b = start("b");
+  Result<SslCtxPtr> a_tls = make_tls_context(pki_.issue("a", "a"), "a");
+  ASSERT_TRUE(a_tls.is_ok()) << a_tls.status().message();
+  const Handshake future{wire::kProtocolVersion + 2, "test-cluster", "a", 7, wire::kProtocolVersion + 1};
+  RawPeer newer(base_, a_tls->get(), b.address(), wire::encode_frame(encode(future)));
+  ASSERT_TRUE(run_until([&] { return newer.closed() && b->stats().version_mismatches == 1; }));
+  EXPECT_TRUE(newer.received().empty());
+  EXPECT_TRUE(b.recorder.ups.empty());
+  EXPECT_EQ(b->stats().handshake_failures, 1u);
+  EXPECT_EQ(b->stats().malformed_frames, 0u);
+}
+
 TEST_F(TransportTest, refuses_a_peer_whose_certificate_names_another_node) {
   Node& b = start("b");
   // A peer claiming to be "a" with a valid certificate of the cluster CA for "x".
