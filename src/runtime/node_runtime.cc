@@ -216,6 +216,7 @@ Status NodeRuntime::start() {
     node_config_.detector.round_offset = Duration(((wall_us - now().count()) % interval + interval) % interval);
   }
   NodeCore::PersistedState state(persisted->begin(), persisted->end());
+  partial_since_ = now();  // the view is partial until the node first reaches a member
   CoreLock core_lock(*this);  // readers may already look for the core
   core_ = std::make_unique<NodeCore>(node_config_, incarnation_, state, std::random_device{}());
   // A damaged record must stop the node, not be dropped: it would come back
@@ -810,6 +811,21 @@ void NodeRuntime::housekeeping() {
   arm_housekeeping();
 }
 
+// convergence.whole_ms: one sample per period in which this node's view is
+// partial, from its start (until it first reaches a member) or from the
+// first member it reported unreachable, to the moment it reports every
+// member it knows reachable (or left) again.
+void NodeRuntime::note_convergence() {
+  const bool whole = ever_joined_ && reported_unreachable_.empty();
+  if (whole && partial_since_) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now() - *partial_since_).count();
+    histograms_.convergence_ms.observe(static_cast<uint64_t>(std::max<int64_t>(0, ms)));
+    partial_since_.reset();
+  } else if (!whole && !partial_since_) {
+    partial_since_ = now();
+  }
+}
+
 // Every second, at the start of a detector round: in the wake-up the round
 // causes anyway (RoundGrid).
 void NodeRuntime::arm_housekeeping() {
@@ -942,6 +958,7 @@ void NodeRuntime::publish() {
     }
     histograms_.commit_us.write(&stats[stat_index("storage.commit_us.count")]);
     histograms_.detection_ms.write(&stats[stat_index("detection.unreachable_ms.count")]);
+    histograms_.convergence_ms.write(&stats[stat_index("convergence.whole_ms.count")]);
     histograms_.health_rtt_us.write(&stats[stat_index("health.rtt_us.count")]);
   }
   std::shared_ptr<const Snapshot> published(std::move(snapshot));
@@ -991,7 +1008,17 @@ Status NodeRuntime::execute_now(Actions actions) {
       if (std::holds_alternative<ProbeAnswered>(emit->event) || std::holds_alternative<ProbeTimedOut>(emit->event)) {
         continue;
       }
+      if (const auto* removed = std::get_if<MemberRemoved>(&emit->event)) {
+        if (reported_unreachable_.erase(removed->name) > 0) note_convergence();
+      }
       if (const auto* change = std::get_if<ReachabilityChanged>(&emit->event)) {
+        if (change->state == Reachability::unreachable) {
+          reported_unreachable_.insert(change->name);
+        } else {
+          reported_unreachable_.erase(change->name);
+          if (change->state == Reachability::reachable) ever_joined_ = true;
+        }
+        note_convergence();
         if (change->state == Reachability::unreachable) {
           ++unreachable_marks_;
           // Detection time: since the last message the member sent us

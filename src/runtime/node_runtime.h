@@ -322,6 +322,12 @@ class NodeRuntime final : TransportListener {
   // also when that is later than the timer: see node_runtime.cc.
   void rearm_timer();
   void arm_housekeeping();
+  void note_convergence();
+  // Members the latest events reported unreachable; the start of the current
+  // partial view (set at start until the node first reaches a member).
+  std::set<NodeName> reported_unreachable_;
+  bool ever_joined_ = false;
+  std::optional<Time> partial_since_;
 
   NotifyingQueue<Command> commands_;
   NotifyingQueue<TimedEvent> events_;

@@ -30,7 +30,7 @@ struct MemberView {
 };
 
 // Counters and gauges, in the order of kStatNames.
-inline constexpr std::array<const char*, 110> kStatNames = {
+inline constexpr std::array<const char*, 119> kStatNames = {
     "members",                       // members with a record, this node included
     "members.reachable",             // reachable from this node, itself excluded
     "members.unreachable",           // known but unreachable (not left)
@@ -127,6 +127,12 @@ inline constexpr std::array<const char*, 110> kStatNames = {
     "detection.unreachable_ms.le_500", "detection.unreachable_ms.le_1000", "detection.unreachable_ms.le_2000",
     "detection.unreachable_ms.le_5000", "detection.unreachable_ms.le_10000",
     "detection.unreachable_ms.le_30000",
+    // convergence.whole_ms: from this node's view becoming partial (its start, or a member
+    // becoming unreachable or newly known and not yet reachable) until every member it knows is
+    // reachable again, ms; one sample per partial period
+    "convergence.whole_ms.count", "convergence.whole_ms.sum", "convergence.whole_ms.le_250",
+    "convergence.whole_ms.le_500", "convergence.whole_ms.le_1000", "convergence.whole_ms.le_2000",
+    "convergence.whole_ms.le_5000", "convergence.whole_ms.le_10000", "convergence.whole_ms.le_30000",
     // health.rtt_us: answered health checks, round trip µs
     "health.rtt_us.count", "health.rtt_us.sum", "health.rtt_us.le_250", "health.rtt_us.le_500",
     "health.rtt_us.le_1000", "health.rtt_us.le_2500", "health.rtt_us.le_10000", "health.rtt_us.le_50000",

@@ -423,7 +423,10 @@ def case_metrics(ops):
     check(values['lashup_members_by_state{node="n1",state="reachable"}'] == 3, "members by state")
     before = {name: values[name + label] for name in (
         "lashup_detector_probes_missed_total", "lashup_membership_unreachable_marks_total",
-        "lashup_detection_unreachable_seconds_count", "lashup_members_unreachable")}
+        "lashup_detection_unreachable_seconds_count", "lashup_members_unreachable",
+        "lashup_convergence_whole_seconds_count")}
+    # n1 reached every member since it started: one partial period is over.
+    check(before["lashup_convergence_whole_seconds_count"] >= 1, "no convergence sample after the start")
     def evictions():
         # A neighbour that stops answering is evicted after its probes fail
         # (neighbors_failed) or as not directly reachable (links_broken).
@@ -459,6 +462,9 @@ def case_metrics(ops):
         check(probes_missed > 0, "no missed probe on n1 or n2")
     finally:
         c["n3"].resume()
+    # n3 is back: n1's view is whole again, which ends a partial period.
+    eventually(lambda: parse_metrics(ops.scrape("n1")[1])["lashup_convergence_whole_seconds_count" + label] >
+               before["lashup_convergence_whole_seconds_count"], 20, "a convergence sample after n3 came back")
     _, text = ops.scrape("n1")
     check("lashup_events_queued" in text and "lashup_commands_queued" in text, "queue depth gauges")
     check('lashup_storage_commit_seconds_bucket{node="n1",le="+Inf"}' in text, "commit histogram buckets")

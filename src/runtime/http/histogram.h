@@ -52,6 +52,7 @@ class Histogram {
 struct RuntimeHistograms {
   Histogram commit_us{kCommitBoundsUs};
   Histogram detection_ms{kDetectionBoundsMs};
+  Histogram convergence_ms{kDetectionBoundsMs};
   Histogram health_rtt_us{kHealthRttBoundsUs};
 };
 
