@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <queue>
 #include <tuple>
 #include <vector>
@@ -79,6 +80,33 @@ TEST(EventQueue, a_push_before_a_peeked_entry_still_comes_first) {
   EXPECT_EQ(queue.pop().a, 3u);
   EXPECT_EQ(queue.pop().a, 1u);
   EXPECT_TRUE(queue.empty());
+}
+
+TEST(EventQueue, hints_name_the_next_entries_when_nothing_is_pushed_before_them) {
+  Random random(11);
+  EventQueue queue;
+  uint32_t next_id = 0;
+  // Near and far entries, so that level-1 buckets move down along the way.
+  for (int i = 0; i < 20'000; ++i) {
+    queue.push(Time(static_cast<int64_t>(random.uniform(50'000'000))), EntryKind::control, next_id++);
+  }
+  size_t hinted = 0;
+  while (!queue.empty()) {
+    queue.top();  // settles the wheel, as pop_due does
+    std::array<const Entry*, 2> hints;
+    queue.peek_hints(hints);
+    const uint32_t hinted_first = hints[0] != nullptr ? hints[0]->a : ~0u;
+    const uint32_t hinted_second = hints[1] != nullptr ? hints[1]->a : ~0u;
+    const Entry first = queue.pop();
+    // A hint may be missing (at the end of the wheel's current block),
+    // never wrong when nothing was pushed.
+    if (hints[0] != nullptr) {
+      ASSERT_EQ(hinted_first, first.a);
+      ++hinted;
+    }
+    if (hints[1] != nullptr && !queue.empty()) ASSERT_EQ(hinted_second, queue.top().a);
+  }
+  EXPECT_GT(hinted, 19'000u);
 }
 
 }  // namespace
