@@ -118,25 +118,42 @@ class FlatIndex {
   size_t count_ = 0;
 };
 
+// What a name is compared by without touching it: its hash, and a 12-byte
+// summary (`tag`: high bits of the hash and the length; `prefix`: the first
+// 8 bytes) that identifies a name of at most 8 bytes outright. Equal names
+// have equal keys; equal keys of longer names must be confirmed.
+struct NameKey {
+  explicit NameKey(std::string_view name)
+      : hash(NameHash{}(name)),
+        tag(static_cast<uint32_t>((hash >> 40) << 8) | static_cast<uint32_t>(std::min<size_t>(name.size(), 255))) {
+    std::memcpy(&prefix, name.data(), std::min<size_t>(name.size(), 8));
+  }
+  // Whether equal keys mean equal names.
+  bool exact() const { return (tag & 0xff) <= 8; }
+
+  uint64_t hash;
+  uint32_t tag;         // high bits of the hash, and the name's length (capped at 255) in the low byte
+  uint64_t prefix = 0;  // first 8 bytes of the name, zero-padded
+};
+
 // Node name -> node index. Slots are 16 bytes (a 10,000-node index is
-// 256 KiB, which stays in cache) and keep the length and first 8 bytes of
-// the name, so a short name is confirmed without touching the name itself;
-// the owner's array of names (`names`, indexed by value) confirms longer ones.
+// 256 KiB, which stays in cache) and keep the NameKey summary, so a short
+// name is confirmed without touching the name itself; the owner's array of
+// names (`names`, indexed by value) confirms longer ones.
 class NameIndex {
  public:
   static constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();
 
   uint32_t find(std::string_view name, const std::vector<std::string>& names) const {
+    return find(name, NameKey(name), names);
+  }
+  // `key` must be NameKey(name).
+  uint32_t find(std::string_view name, const NameKey& key, const std::vector<std::string>& names) const {
     if (slots_.empty()) return kAbsent;
-    const uint64_t hash = NameHash{}(name);
-    const uint32_t tag = tag_of(hash, name);
-    const uint64_t prefix = prefix_of(name);
-    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = key.hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.value == kAbsent) return kAbsent;
-      // Same length and same first 8 bytes: a name of at most 8 bytes is
-      // found; a longer one is confirmed against its owner.
-      if (slot.tag == tag && slot.prefix == prefix && (name.size() <= 8 || names[slot.value] == name)) {
+      if (slot.tag == key.tag && slot.prefix == key.prefix && (key.exact() || names[slot.value] == name)) {
         return slot.value;
       }
     }
@@ -144,10 +161,10 @@ class NameIndex {
 
   // `names[value]` must hold `name`, and keep holding it.
   std::pair<uint32_t, bool> try_emplace(std::string_view name, uint32_t value, const std::vector<std::string>& names) {
-    if (const uint32_t found = find(name, names); found != kAbsent) return {found, false};
+    const NameKey key(name);
+    if (const uint32_t found = find(name, key, names); found != kAbsent) return {found, false};
     if ((count_ + 1) * 2 > slots_.size()) grow(names);
-    const uint64_t hash = NameHash{}(name);
-    insert(Slot{tag_of(hash, name), value, prefix_of(name)}, hash);
+    insert(Slot{key.tag, value, key.prefix}, key.hash);
     ++count_;
     return {value, true};
   }
@@ -158,20 +175,11 @@ class NameIndex {
 
  private:
   struct alignas(16) Slot {
-    uint32_t tag = 0;  // high bits of the hash, and the name's length (capped at 255) in the low byte
+    uint32_t tag = 0;
     uint32_t value = kAbsent;
-    uint64_t prefix = 0;  // first 8 bytes of the name, zero-padded
+    uint64_t prefix = 0;
   };
   static_assert(sizeof(Slot) == 16);
-
-  static uint32_t tag_of(uint64_t hash, std::string_view name) {
-    return static_cast<uint32_t>((hash >> 40) << 8) | static_cast<uint32_t>(std::min<size_t>(name.size(), 255));
-  }
-  static uint64_t prefix_of(std::string_view name) {
-    uint64_t prefix = 0;
-    std::memcpy(&prefix, name.data(), std::min<size_t>(name.size(), 8));
-    return prefix;
-  }
 
   void insert(const Slot& slot, uint64_t hash) {
     size_t i = hash & mask_;
@@ -185,7 +193,7 @@ class NameIndex {
     slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
     mask_ = slots_.size() - 1;
     for (const Slot& slot : old) {
-      if (slot.value != kAbsent) insert(slot, NameHash{}(names[slot.value]));
+      if (slot.value != kAbsent) insert(slot, NameKey(names[slot.value]).hash);
     }
   }
 

@@ -249,5 +249,56 @@ TEST(SimNetwork, per_link_latency_function_sets_each_link) {
   EXPECT_EQ(cluster.core(1).inputs(Kind::message)[0].at, sent + 40ms);
 }
 
+TEST(SimNetwork, each_message_and_each_reply_reaches_the_node_it_names) {
+  // Names longer than 8 bytes and alike in their first 8 (both the name
+  // index and a node's recent contacts must then confirm the whole name),
+  // and more peers in turn than a node's contacts hold.
+  constexpr uint32_t kPeers = 11;
+  SimConfig config;
+  config.nodes = kPeers + 1;
+  config.name_of = [](NodeIndex node) { return "cluster-node-" + std::to_string(100 + node); };
+  std::vector<RecordingCore*> cores(config.nodes, nullptr);
+  Simulation sim(config, [&cores](const NodeContext& node) {
+    const bool echoes = node.index != 0;
+    auto core = std::make_unique<RecordingCore>(DurableStore::Map{}, [echoes](const RecordingCore::Input& input) {
+      Actions out;
+      if (echoes && input.kind == Kind::message) out.send(input.peer, input.message);
+      return out;
+    });
+    cores[node.index] = core.get();
+    return core;
+  });
+  sim.start_all();
+  ASSERT_TRUE(sim.run_for(Duration(1)).ok);
+  Actions connects;
+  for (NodeIndex peer = 1; peer <= kPeers; ++peer) connects.connect(sim.name(peer), sim.name(peer) + ":7450");
+  sim.execute(0, std::move(connects));
+  ASSERT_TRUE(sim.run_for(100ms).ok);
+
+  constexpr uint32_t kRounds = 10;
+  for (uint32_t i = 0; i < kPeers * kRounds; ++i) {
+    sim.after(Duration(10 * i), [&sim, i] {
+      Actions out;
+      out.send(sim.name(1 + i % kPeers), bytes_of(i));
+      sim.execute(0, std::move(out));
+    });
+  }
+  ASSERT_TRUE(sim.run_for(1s).ok);
+  for (NodeIndex peer = 1; peer <= kPeers; ++peer) {
+    std::vector<uint32_t> expected;
+    for (uint32_t round = 0; round < kRounds; ++round) expected.push_back(round * kPeers + peer - 1);
+    std::vector<uint32_t> received;
+    for (const auto& input : cores[peer]->inputs(Kind::message)) {
+      EXPECT_EQ(input.peer, sim.name(0));
+      received.push_back(value_of(input.message));
+    }
+    EXPECT_EQ(received, expected) << sim.name(peer);
+    std::vector<uint32_t> echoed;
+    for (const auto& input : cores[0]->inputs(Kind::message, sim.name(peer))) echoed.push_back(value_of(input.message));
+    EXPECT_EQ(echoed, expected) << sim.name(peer);
+  }
+  EXPECT_EQ(sim.stats().messages_delivered, 2u * kPeers * kRounds);
+}
+
 }  // namespace
 }  // namespace lashup::sim::testing

@@ -71,6 +71,7 @@ Simulation::Simulation(SimConfig config, CoreFactory factory)
   names_.resize(config_.nodes);
   stores_.resize(config_.nodes);
   node_pairs_.resize(config_.nodes);
+  contacts_.resize(config_.nodes);
   for (NodeIndex i = 0; i < config_.nodes; ++i) {
     names_[i] = config_.name_of ? config_.name_of(i) : "n" + std::to_string(i);
   }
@@ -98,6 +99,10 @@ RunResult Simulation::run_until(Time end) {
   while (failure_.empty() && queue_.pop_due(end, entry)) {
     now_ = entry.time;
     ++stats_.events;
+    std::array<const Entry*, 2> hints;
+    queue_.peek_hints(hints);
+    if (hints[0] != nullptr) prefetch_near(*hints[0]);
+    if (hints[1] != nullptr) prefetch_far(*hints[1]);
     dispatch(entry);
     if (config_.max_events != 0 && stats_.events >= config_.max_events && failure_.empty()) {
       fail("event budget of " + std::to_string(config_.max_events) + " exhausted (livelock?)");
@@ -158,6 +163,53 @@ void Simulation::dispatch(const Entry& entry) {
   }
 }
 
+// Every event lands on state nobody touched for a while (at 10,000 nodes,
+// on lines long evicted): asking for the lines of the next events while the
+// current one runs overlaps their misses with useful work. In two steps:
+// two events ahead, the lines named by the entry itself (a node, a pair);
+// one event ahead, the lines those lead to (the core object, the item in
+// flight, the pair a tick will most likely send on). Only hints: nothing
+// here changes what runs or in which order.
+void Simulation::prefetch_far(const Entry& entry) const {
+  switch (entry.kind) {
+    case EntryKind::direction_head:
+      __builtin_prefetch(&pairs_[entry.a]);
+      __builtin_prefetch(&nodes_[entry.c]);  // the receiver
+      return;
+    case EntryKind::tick: {
+      __builtin_prefetch(&nodes_[entry.a]);
+      const auto* contacts = reinterpret_cast<const char*>(&contacts_[entry.a]);
+      __builtin_prefetch(contacts);
+      __builtin_prefetch(contacts + 64);
+      return;
+    }
+    default: return;
+  }
+}
+
+void Simulation::prefetch_near(const Entry& entry) const {
+  switch (entry.kind) {
+    case EntryKind::direction_head: {
+      __builtin_prefetch(nodes_[entry.c].core.get());
+      const uint32_t head = pairs_[entry.a].direction[entry.b].head;
+      if (head != kNone) __builtin_prefetch(&items_[head]);
+      return;
+    }
+    case EntryKind::tick: {
+      const Node& n = nodes_[entry.a];
+      __builtin_prefetch(n.core.get());
+      // A probe round goes through the peers in turn: most likely, the
+      // contact after the last one used.
+      const auto& entries = contacts_[entry.a].entries;
+      uint32_t pair = entries[(n.last_contact + 1u) % kContacts].pair;
+      if (pair == kNone) pair = entries[0].pair;
+      if (pair != kNone) __builtin_prefetch(&pairs_[pair]);
+      return;
+    }
+    default: return;
+  }
+}
+
 void Simulation::on_control(uint32_t slot) {
   std::function<void()> action = std::move(controls_[slot]);
   controls_[slot] = nullptr;
@@ -183,12 +235,14 @@ void Simulation::boot(NodeIndex node) {
 // ---------------------------------------------------------------------------
 // Inputs to cores
 
-void Simulation::deliver_message(NodeIndex to, NodeIndex from, Bytes payload) {
+void Simulation::deliver_message(uint32_t pair_index, NodeIndex to, NodeIndex from, Bytes payload) {
   ++stats_.messages_delivered;
   ++stats_.handler_calls;
   if (trace_.enabled()) record(TraceKind::message, to, from, Trace::hash_bytes(payload.data(), payload.size()));
   Node& n = nodes_[to];
+  replying_ = Replying{to, from, pair_index};
   apply(to, n.core->on_message(now_, names_[from], payload));
+  replying_ = Replying{};
 }
 
 void Simulation::report_connection(NodeIndex node, NodeIndex peer, bool up) {
@@ -267,8 +321,20 @@ void Simulation::on_tick(NodeIndex node, uint16_t life_tag, Time due) {
 
 void Simulation::send(NodeIndex from, const NodeName& to_name, Bytes&& payload) {
   ++stats_.messages_sent;
-  const NodeIndex to = index_by_name_.find(to_name, names_);
-  const uint32_t pair_index = (to == kNone || to == from) ? kNone : find_pair(from, to);
+  NodeIndex to;
+  uint32_t pair_index;
+  if (from == replying_.node && to_name == names_[replying_.peer]) {
+    to = replying_.peer;
+    pair_index = replying_.pair;
+  } else {
+    const NameKey key(to_name);
+    pair_index = recall_contact(from, to_name, key, to);
+    if (pair_index == kNone) {
+      to = index_by_name_.find(to_name, key, names_);
+      pair_index = (to == kNone || to == from) ? kNone : find_pair(from, to);
+      if (pair_index != kNone) remember_contact(from, key, pair_index);
+    }
+  }
   const uint32_t side = from < to ? 0 : 1;
   if (pair_index == kNone || pairs_[pair_index].side[side].state == SideState::closed) {
     // The contract: no connection, the host drops the message and reports the connection down.
@@ -359,6 +425,28 @@ uint32_t Simulation::find_pair(NodeIndex a, NodeIndex b) const {
   return pair_by_nodes_.find(key);
 }
 
+uint32_t Simulation::recall_contact(NodeIndex from, std::string_view to_name, const NameKey& key, NodeIndex& to) {
+  const auto& entries = contacts_[from].entries;
+  for (uint32_t i = 0; i < kContacts; ++i) {
+    const Contact& contact = entries[i];
+    if (contact.tag != key.tag || contact.prefix != key.prefix || contact.pair == kNone) continue;
+    const Pair& pair = pairs_[contact.pair];
+    const NodeIndex peer = pair.node[pair.node[0] == from ? 1 : 0];
+    if (!key.exact() && names_[peer] != to_name) continue;
+    to = peer;
+    nodes_[from].last_contact = static_cast<uint8_t>(i);
+    return contact.pair;
+  }
+  return kNone;
+}
+
+void Simulation::remember_contact(NodeIndex from, const NameKey& key, uint32_t pair_index) {
+  Node& n = nodes_[from];
+  contacts_[from].entries[n.next_contact] = Contact{key.tag, pair_index, key.prefix};
+  n.last_contact = n.next_contact;
+  n.next_contact = static_cast<uint8_t>((n.next_contact + 1) % kContacts);
+}
+
 uint32_t Simulation::pair_for(NodeIndex a, NodeIndex b) {
   assert(a != b);
   const uint64_t key = (static_cast<uint64_t>(std::min(a, b)) << 32) | std::max(a, b);
@@ -402,7 +490,8 @@ void Simulation::enqueue(uint32_t pair_index, uint32_t direction, ItemKind kind,
   if (kind == ItemKind::message) ++d.messages;
   if (!d.scheduled) {
     d.scheduled = true;
-    queue_.push(std::max(items_[d.head].deliver_at, now_), EntryKind::direction_head, pair_index, direction);
+    queue_.push(std::max(items_[d.head].deliver_at, now_), EntryKind::direction_head, pair_index, direction,
+                pairs_[pair_index].node[1 - direction]);
   }
 }
 
@@ -424,7 +513,7 @@ void Simulation::on_direction_head(uint32_t pair_index, uint32_t direction) {
     const Time hold = held_until(pairs_[pair_index], direction);
     if (hold > now_) {
       // Clogged or paused: the head (and everything behind it) waits.
-      queue_.push(hold, EntryKind::direction_head, pair_index, direction);
+      queue_.push(hold, EntryKind::direction_head, pair_index, direction, pairs_[pair_index].node[1 - direction]);
       return;
     }
   }
@@ -447,7 +536,8 @@ void Simulation::on_direction_head(uint32_t pair_index, uint32_t direction) {
   Direction& after = pairs_[pair_index].direction[direction];
   if (after.head != kNone && !after.scheduled) {
     after.scheduled = true;
-    queue_.push(std::max(items_[after.head].deliver_at, now_), EntryKind::direction_head, pair_index, direction);
+    queue_.push(std::max(items_[after.head].deliver_at, now_), EntryKind::direction_head, pair_index, direction,
+                pairs_[pair_index].node[1 - direction]);
   }
 }
 
@@ -473,7 +563,7 @@ void Simulation::deliver_item(uint32_t pair_index, uint32_t direction, ItemKind 
   switch (kind) {
     case ItemKind::message:
       if (receiver.state == SideState::open && receiver.generation == generation) {
-        deliver_message(to, from, std::move(payload));
+        deliver_message(pair_index, to, from, std::move(payload));
         return;
       }
       // Sent on a connection the receiver no longer has (it closed it, or

@@ -20,6 +20,7 @@
 //  - a crash closes a node's connections (peers see down), a hang does not.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -260,8 +261,27 @@ class Simulation {
     uint32_t life = 0;
     uint32_t boot = 0;  // boots so far
     NodeStatus status = NodeStatus::not_started;
+    uint8_t next_contact = 0;  // the Contacts entry replaced next
+    uint8_t last_contact = 0;  // the Contacts entry used last
   };
   static_assert(sizeof(Node) == 64);
+
+  // The pairs a node sent on lately, by the peer's name (NameKey summary).
+  // A protocol sends to the same few peers again and again (a probe round,
+  // an active view); these two lines, prefetched with the node's tick,
+  // answer a send without the name index and the pair index, whose slots
+  // are two cache misses at 10,000 nodes. A cache: a pair never goes away,
+  // so an entry never goes stale, and a miss falls back to the indexes.
+  static constexpr uint32_t kContacts = 8;
+  struct Contact {
+    uint32_t tag = 0;
+    uint32_t pair = kNone;
+    uint64_t prefix = 0;
+  };
+  struct alignas(64) Contacts {
+    std::array<Contact, kContacts> entries;
+  };
+  static_assert(sizeof(Contacts) == 128);
 
   enum class SideState : uint8_t { closed, connecting, open };
   struct Side {
@@ -332,6 +352,8 @@ class Simulation {
   void schedule_check(std::shared_ptr<PeriodicCheck> check);
 
   void dispatch(const Entry& entry);
+  void prefetch_near(const Entry& entry) const;
+  void prefetch_far(const Entry& entry) const;
   void on_direction_head(uint32_t pair_index, uint32_t direction);
   void on_tick(NodeIndex node, uint16_t life_tag, Time due);
   void on_notice(uint32_t slot);
@@ -339,7 +361,7 @@ class Simulation {
   void boot(NodeIndex node);
 
   // Inputs to a core; each executes the Actions the core returns.
-  void deliver_message(NodeIndex to, NodeIndex from, Bytes payload);
+  void deliver_message(uint32_t pair_index, NodeIndex to, NodeIndex from, Bytes payload);
   void report_connection(NodeIndex node, NodeIndex peer, bool up);
   void report_connection_to_unknown(NodeIndex node, const NodeName& peer);
   void apply(NodeIndex node, Actions&& actions);
@@ -351,6 +373,10 @@ class Simulation {
 
   // The connection model.
   uint32_t find_pair(NodeIndex a, NodeIndex b) const;
+  // The pair from `from` to the node called `to_name` (key: its NameKey),
+  // and that node, from `from`'s contacts; kNone if not there.
+  uint32_t recall_contact(NodeIndex from, std::string_view to_name, const NameKey& key, NodeIndex& to);
+  void remember_contact(NodeIndex from, const NameKey& key, uint32_t pair_index);
   uint32_t pair_for(NodeIndex a, NodeIndex b);
   void enqueue(uint32_t pair_index, uint32_t direction, ItemKind kind, uint32_t generation, Time earliest,
                Bytes&& payload = {});
@@ -379,6 +405,7 @@ class Simulation {
   std::vector<NodeName> names_;  // by node; never resized, index_by_name_ views into it
   std::vector<DurableStore> stores_;
   std::vector<std::vector<uint32_t>> node_pairs_;  // by node: the pair records it takes part in
+  std::vector<Contacts> contacts_;                 // by node
   NameIndex index_by_name_;
   std::vector<Pair> pairs_;
   FlatIndex<uint64_t, MixHash> pair_by_nodes_;  // (low node << 32 | high node) -> pairs_ index
@@ -388,6 +415,16 @@ class Simulation {
   // (pair << 1 | direction) -> end of the clog of that direction.
   std::unordered_map<uint64_t, Time> direction_clogs_;
   bool any_extra_latency_ = false;
+  // While a node handles a message: the pair it came through. A reply (a
+  // send from that node to that peer, half the sends of a request/response
+  // protocol) then needs neither the name index nor the pair index, whose
+  // slots are cache misses at 10,000 nodes.
+  struct Replying {
+    NodeIndex node = kNone;
+    NodeIndex peer = kNone;
+    uint32_t pair = kNone;
+  };
+  Replying replying_;
   // Items in flight live in one pool, linked per direction; freed slots are
   // reused, so steady traffic allocates nothing in the simulator itself.
   std::vector<Item> items_;
