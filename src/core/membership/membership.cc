@@ -46,7 +46,7 @@ Membership::Membership(MembershipConfig config, wire::PeerRef self, Incarnation 
 void Membership::start(Time now, Actions& out) {
   members_[self_id_].last_heard = now;
   next_refresh_at_ = config_.grid.at_or_after(now + random_.jittered(config_.refresh_interval, 0.2));
-  next_expiry_at_ = now + 1s;
+  next_expiry_at_ = config_.grid.at_or_after(now + 1s);
   next_sync_at_ = config_.grid.at_or_after(now + random_.jittered(config_.sync_interval, 0.5));
   out.wake_no_later_than(next_sync_at_);
   out.wake_no_later_than(next_refresh_at_);
@@ -276,7 +276,7 @@ void Membership::tick(Time now, Actions& out) {
     bump_own(now, out);
   }
   if (now >= next_expiry_at_) {
-    next_expiry_at_ = now + 1s;
+    next_expiry_at_ = config_.grid.at_or_after(now + 1s);
     expire(now, out);
   }
   if (now >= next_sync_at_) {

@@ -338,7 +338,7 @@ void Multicast::send_down_tree(Time now, const wire::McData& m, const NodeName& 
 void Multicast::keep(Time now, Origin& o, const wire::McData& m) {
   const size_t bytes = m.payload.size() + m.topic.size() + m.origin.size() + kHistoryEntryOverhead;
   o.kept.emplace(m.sequence, m);
-  next_expire_at_ = std::min(next_expire_at_, now + kExpireInterval);
+  next_expire_at_ = std::min(next_expire_at_, config_.grid.at_or_after(now + kExpireInterval));
   history_.push_back(HistoryEntry{now, m.origin, m.incarnation, m.sequence, bytes});
   history_bytes_ += bytes;
   while (history_bytes_ > config_.history_bytes_max && history_.size() > 1) {
