@@ -20,6 +20,16 @@ using wire::PeerRef;
 
 PeerRef peer(const std::string& name) { return {name, name + ":7450"}; }
 
+// `out` asks `count` other neighbours to probe `target` (indirect probes).
+void expect_probe_requests_about(const Actions& out, const NodeName& target, size_t count) {
+  auto requests = sends_of(out, MessageType::probe_request);
+  ASSERT_EQ(requests.size(), count);
+  for (const auto& r : requests) {
+    EXPECT_NE(r.to, target);
+    EXPECT_EQ(decode(r.message, wire::decode_probe_request)->target.name, target);
+  }
+}
+
 struct RecordingListener : DetectorListener {
   std::vector<NodeName> failed;
   std::vector<NodeName> broken;
@@ -128,12 +138,7 @@ TEST_F(DetectorTest, a_missed_probe_asks_k_others_and_evicts_only_after_the_susp
   now_ += 150ms;
   Actions missed = tick();
   EXPECT_TRUE(detector_.is_suspect("a"));
-  auto requests = sends_of(missed, MessageType::probe_request);
-  ASSERT_EQ(requests.size(), 2u);
-  for (const auto& r : requests) {
-    EXPECT_NE(r.to, "a");
-    EXPECT_EQ(decode(r.message, wire::decode_probe_request)->target.name, "a");
-  }
+  expect_probe_requests_about(missed, "a", 2);
   now_ += 399ms;
   tick();
   EXPECT_TRUE(listener_.failed.empty());
@@ -370,12 +375,7 @@ TEST_F(HeartbeatTest, a_silent_neighbour_is_suspected_a_round_and_the_timeout_af
   now_ += 1ms;
   Actions missed = tick();
   EXPECT_TRUE(detector_.is_suspect("a"));
-  auto requests = sends_of(missed, MessageType::probe_request);
-  ASSERT_EQ(requests.size(), 2u);
-  for (const auto& r : requests) {
-    EXPECT_NE(r.to, "a");
-    EXPECT_EQ(decode(r.message, wire::decode_probe_request)->target.name, "a");
-  }
+  expect_probe_requests_about(missed, "a", 2);
   now_ += 399ms;
   tick();
   EXPECT_TRUE(listener_.failed.empty());
