@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/common/json_string.h"
 #include "core/crdt/map.h"
 #include "core/crdt/stores.h"
 #include "runtime/node_runtime.h"
@@ -56,60 +57,10 @@ const char* reachability_name(Reachability state) {
 
 // --- JSON ---
 
-size_t utf8_sequence(std::string_view s) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() < len || byte(1) < lo || byte(1) > hi) return 0;
-  for (size_t i = 2; i < len; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return len;
-}
-
-// A JSON string; bytes that are not UTF-8 are written as \u00XX (as
-// lashup_kv_value_json does).
-void put_string(std::string& out, std::string_view bytes) {
-  out += '"';
-  while (!bytes.empty()) {
-    const auto c = static_cast<unsigned char>(bytes[0]);
-    const size_t n = utf8_sequence(bytes);
-    if (n == 1 && c >= 0x20 && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else if (n == 1 && c == '"') {
-      out += "\\\"";
-    } else if (n == 1 && c == '\\') {
-      out += "\\\\";
-    } else if (n > 1) {
-      out.append(bytes.substr(0, n));
-    } else {
-      char escape[8];
-      std::snprintf(escape, sizeof escape, "\\u%04x", static_cast<unsigned>(c));
-      out += escape;
-    }
-    bytes.remove_prefix(n == 0 ? 1 : n);
-  }
-  out += '"';
-}
 
 std::string quoted(std::string_view text) {
   std::string out;
-  put_string(out, text);
+  append_json_string(out, text);
   return out;
 }
 
@@ -117,7 +68,7 @@ void put_names(std::string& out, const std::vector<std::string>& names) {
   out += '[';
   for (size_t i = 0; i < names.size(); ++i) {
     if (i > 0) out += ',';
-    put_string(out, names[i]);
+    append_json_string(out, names[i]);
   }
   out += ']';
 }
@@ -131,7 +82,7 @@ void put_map(std::string& out, const crdt::MapValue& map) {
     const bool first_of_name = i == 0 || map.fields[i - 1].key.name != field.key.name;
     if (first_of_name) {
       if (i > 0) out += ',';
-      put_string(out, field.key.name);
+      append_json_string(out, field.key.name);
       out += ":{";
     } else {
       out += ',';
@@ -145,7 +96,7 @@ void put_map(std::string& out, const crdt::MapValue& map) {
           if constexpr (std::is_same_v<V, int64_t>) {
             out += std::to_string(v);
           } else if constexpr (std::is_same_v<V, crdt::Timestamped>) {
-            put_string(out, v.value);
+            append_json_string(out, v.value);
           } else if constexpr (std::is_same_v<V, bool>) {
             out += v ? "true" : "false";
           } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
