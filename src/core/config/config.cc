@@ -62,8 +62,10 @@ constexpr KeyInfo kKeys[] = {
      "TTL of a FORWARD_JOIN random walk (ARWL)."},
     {"overlay.passive_random_walk_length", K::integer, "3", 0, 32, "", "",
      "Walk step at which the joiner is added to a passive view (PRWL); must not exceed the ARWL."},
-    {"overlay.shuffle_interval_ms", K::integer, "10000", 100, 3600000, "", "ms",
-     "Mean period of passive-view SHUFFLE exchanges (randomized by +/-50%)."},
+    {"overlay.shuffle_interval_ms", K::integer, "30000", 100, 3600000, "", "ms",
+     "Mean period of passive-view SHUFFLE exchanges (randomized by +/-50%) once the passive view is half "
+     "full; below that, every 2.5 s at most. Most shuffles open a TLS connection for the reply. The original "
+     "shuffled every 60 s."},
     {"overlay.shuffle_active_sample", K::integer, "3", 0, 64, "", "",
      "Nodes from the active view sent in a SHUFFLE sample (k_a)."},
     {"overlay.shuffle_passive_sample", K::integer, "4", 0, 256, "", "",
@@ -82,9 +84,13 @@ constexpr KeyInfo kKeys[] = {
     // Failure detector.
     {"detector.probe_interval_ms", K::integer, "100", 10, 60000, "", "ms",
      "Period between probes of each active neighbour over connections that speak protocol version 1."},
-    {"detector.heartbeat_interval_ms", K::integer, "200", 10, 60000, "", "ms",
+    {"detector.heartbeat_interval_ms", K::integer, "250", 10, 60000, "", "ms",
      "Period between heartbeats to each active neighbour over connections that speak protocol version 2 "
      "(they replace the probes there)."},
+    {"detector.heartbeat_timeout_min_ms", K::integer, "100", 1, 60000, "", "ms",
+     "Floor of the adaptive time a neighbour's heartbeat may be late (after its round) before the neighbour "
+     "is suspected; its echo of ours gets one round more. Like the probe timeout, it adapts to the measured "
+     "round trips above the floor."},
     {"detector.probe_timeout_min_ms", K::integer, "150", 1, 60000, "", "ms",
      "Floor of the adaptive probe timeout."},
     {"detector.probe_timeout_max_ms", K::integer, "2000", 1, 600000, "", "ms",
@@ -362,15 +368,16 @@ Status Config::set(std::string_view key, std::string_view value) {
                                 ") must not exceed overlay.active_random_walk_length (" + std::to_string(arwl) + ")");
     }
   }
-  if (key == "detector.probe_timeout_min_ms" || key == "detector.probe_timeout_max_ms") {
-    const bool setting_min = key == "detector.probe_timeout_min_ms";
-    auto other_value = get_int(setting_min ? "detector.probe_timeout_max_ms" : "detector.probe_timeout_min_ms");
+  // Each floor must not exceed the ceiling the timeouts are clamped to.
+  for (std::string_view floor_key : {"detector.probe_timeout_min_ms", "detector.heartbeat_timeout_min_ms"}) {
+    constexpr std::string_view kCeiling = "detector.probe_timeout_max_ms";
+    if (key != floor_key && key != kCeiling) continue;
     const int64_t mine = std::stoll(normalized);
-    const int64_t low = setting_min ? mine : *other_value;
-    const int64_t high = setting_min ? *other_value : mine;
+    const int64_t low = key == floor_key ? mine : *get_int(floor_key);
+    const int64_t high = key == kCeiling ? mine : *get_int(kCeiling);
     if (low > high) {
-      return key_error(key, "detector.probe_timeout_min_ms (" + std::to_string(low) +
-                                ") must not exceed detector.probe_timeout_max_ms (" + std::to_string(high) + ")");
+      return key_error(key, std::string(floor_key) + " (" + std::to_string(low) + ") must not exceed " +
+                                std::string(kCeiling) + " (" + std::to_string(high) + ")");
     }
   }
   values_[std::string(key)] = std::move(normalized);

@@ -206,11 +206,11 @@ void Detector::tick_heartbeats(Time now, Neighbor& n, Actions& out) {
 }
 
 Time Detector::heartbeat_deadline(const Neighbor& n) const {
-  const Duration timeout = n.rtt.timeout(config_.probe_timeout_min, config_.probe_timeout_max);
+  const Duration timeout = n.rtt.timeout(config_.heartbeat_timeout_min, config_.probe_timeout_max);
   // Its heartbeats arrive a round apart, give or take the variation of the
   // delay, which the timeout covers; before any round trip was measured the
   // floor does (a round trip of unknown length delays each heartbeat alike).
-  const Duration silence = n.rtt.size() > 0 ? timeout : config_.probe_timeout_min;
+  const Duration silence = n.rtt.size() > 0 ? timeout : config_.heartbeat_timeout_min;
   // Its echo of ours rides on its next heartbeat: up to a round and a round
   // trip after ours.
   return std::min(n.last_heard_at + config_.heartbeat_interval + silence,

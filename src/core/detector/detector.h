@@ -49,10 +49,16 @@ struct DetectorConfig {
   Duration probe_interval = 100ms;
   // Rounds of heartbeats with neighbours on version-2 connections (aligned
   // like probe rounds).
-  Duration heartbeat_interval = 200ms;
+  Duration heartbeat_interval = 250ms;
   Duration round_offset{0};
   Duration probe_timeout_min = 150ms;
   Duration probe_timeout_max = 2000ms;
+  // Floor of the time a heartbeat may be late. Lower than the probe
+  // timeout's: heartbeats of aligned rounds arrive within a few ms of the
+  // round's start, and a late one only starts indirect probes. With the
+  // round it bounds the silence before suspicion (250 + 100 ms, as 200 + 150
+  // before heartbeats got longer rounds; docs/ARCHITECTURE.md).
+  Duration heartbeat_timeout_min = 100ms;
   size_t rtt_history = 16;
   size_t indirect_probes = 3;
   Duration suspicion_timeout = 400ms;

@@ -49,6 +49,7 @@ NodeConfig NodeConfig::from(const config::Config& c) {
   n.protocol_version = static_cast<uint32_t>(*c.get_int("protocol.version"));
   n.detector.probe_timeout_min = ms("detector.probe_timeout_min_ms");
   n.detector.probe_timeout_max = ms("detector.probe_timeout_max_ms");
+  n.detector.heartbeat_timeout_min = ms("detector.heartbeat_timeout_min_ms");
   n.detector.rtt_history = count("detector.rtt_history");
   n.detector.indirect_probes = count("detector.indirect_probes");
   n.detector.suspicion_timeout = ms("detector.indirect_probe_timeout_ms");

@@ -61,7 +61,7 @@ void Overlay::start(Time now, const std::vector<PeerRef>& remembered, Actions& o
     try_join(now, out);
   }
   next_fill_at_ = now + random_.jittered(config_.neighbor_retry, 0.5);
-  next_shuffle_at_ = config_.grid.at_or_after(now + random_.jittered(config_.shuffle_interval, 0.5));
+  next_shuffle_at_ = config_.grid.at_or_after(now + random_.jittered(shuffle_period(), 0.5));
   out.wake_no_later_than(std::min({next_join_at_, next_fill_at_, next_shuffle_at_}));
 }
 
@@ -249,10 +249,23 @@ void Overlay::on_shuffle(Time now, const NodeName& from, wire::Shuffle m, Action
 }
 
 void Overlay::on_shuffle_reply(Time, wire::ShuffleReply m, Actions&) {
+  last_shuffle_taught_ = false;
   for (const auto& p : m.sample) {
-    if (p.name != self_.name && !is_active(p.name)) add_passive(p, &last_shuffle_sample_);
+    if (p.name != self_.name && !is_active(p.name) && add_passive(p, &last_shuffle_sample_)) {
+      last_shuffle_taught_ = true;
+    }
   }
   last_shuffle_sample_.clear();
+}
+
+// Shuffle quickly while the passive view is still filling (as the original
+// did), at the configured pace once it is half full. A view that stays short
+// because the cluster is small (16 nodes leave at most 8 for it next to 7
+// neighbours) is full as far as shuffles go: once a reply teaches us no
+// node we did not know, the pace is the configured one.
+Duration Overlay::shuffle_period() const {
+  const bool filling = passive_.size() < config_.passive_view_size / 2 && last_shuffle_taught_;
+  return filling ? std::min(config_.shuffle_interval, kFillingShuffleInterval) : config_.shuffle_interval;
 }
 
 void Overlay::tick(Time now, Actions& out) {
@@ -277,11 +290,7 @@ void Overlay::tick(Time now, Actions& out) {
   }
   if (now >= next_shuffle_at_) {
     send_shuffle(now, out);
-    // Shuffle quickly while the passive view is still filling (as the
-    // original did), at the configured pace once it is half full.
-    const bool filling = passive_.size() < config_.passive_view_size / 2;
-    next_shuffle_at_ = config_.grid.at_or_after(
-        now + random_.jittered(filling ? config_.shuffle_interval / 4 : config_.shuffle_interval, 0.5));
+    next_shuffle_at_ = config_.grid.at_or_after(now + random_.jittered(shuffle_period(), 0.5));
   }
   if (!joined_ && active_.empty()) out.wake_no_later_than(next_join_at_);
   // A full active view needs no refill: no wake-up for it (a removal asks
@@ -442,15 +451,15 @@ void Overlay::drop_random_active(Time now, Actions& out) {
   listener_.on_neighbor_down(now, dropped.name, NeighborDownReason::evicted, out);
 }
 
-void Overlay::add_passive(const PeerRef& peer, const std::vector<NodeName>* prefer_evict) {
-  if (peer.name == self_.name || peer.address.empty() || is_active(peer.name)) return;
+bool Overlay::add_passive(const PeerRef& peer, const std::vector<NodeName>* prefer_evict) {
+  if (peer.name == self_.name || peer.address.empty() || is_active(peer.name)) return false;
   for (auto& p : passive_) {
     if (p.name == peer.name) {
       p.address = peer.address;  // the newest address wins
-      return;
+      return false;
     }
   }
-  if (config_.passive_view_size == 0) return;
+  if (config_.passive_view_size == 0) return false;
   if (passive_.size() >= config_.passive_view_size) {
     size_t victim = passive_.size();
     if (prefer_evict != nullptr) {
@@ -462,6 +471,7 @@ void Overlay::add_passive(const PeerRef& peer, const std::vector<NodeName>* pref
     passive_.erase(passive_.begin() + static_cast<std::ptrdiff_t>(victim));
   }
   passive_.push_back(peer);
+  return true;
 }
 
 void Overlay::remove_passive(const NodeName& peer) { erase_from(passive_, peer); }

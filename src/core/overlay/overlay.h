@@ -31,13 +31,22 @@
 
 namespace lashup {
 
+// Longest mean period of shuffles while the passive view is less than half
+// full (the original shuffled every 5 s then, and every 60 s after).
+inline constexpr Duration kFillingShuffleInterval = 2500ms;
+
 struct OverlayConfig {
   RoundGrid grid;  // shuffles start on it
   size_t active_view_size = 7;
   size_t passive_view_size = 42;
   uint32_t active_random_walk_length = 6;
   uint32_t passive_random_walk_length = 3;
-  Duration shuffle_interval = 10s;
+  // Mean period of shuffles once the passive view is at least half full;
+  // below that, every kFillingShuffleInterval at most. Most shuffles open a
+  // TLS connection for the reply (its origin is rarely a neighbour), the
+  // costliest thing an idle node does, and members known from membership
+  // refill a short passive view anyway (NodeCore::refill_passive).
+  Duration shuffle_interval = 30s;
   size_t shuffle_active_sample = 3;
   size_t shuffle_passive_sample = 4;
   Duration join_retry = 500ms;
@@ -137,13 +146,15 @@ class Overlay {
   void try_join(Time now, Actions& out);
   void fill_active_view(Time now, Actions& out);
   void send_shuffle(Time now, Actions& out);
+  Duration shuffle_period() const;
 
   // Adds to the active view, evicting a random neighbour when full.
   void add_active(Time now, const wire::PeerRef& peer, Actions& out);
   void drop_random_active(Time now, Actions& out);
   // Adds to the passive view, evicting a random entry when full (never one
   // of `keep` if it can be avoided).
-  void add_passive(const wire::PeerRef& peer, const std::vector<NodeName>* prefer_evict = nullptr);
+  // True if `peer` is new to the passive view.
+  bool add_passive(const wire::PeerRef& peer, const std::vector<NodeName>* prefer_evict = nullptr);
   void remove_passive(const NodeName& peer);
   std::optional<wire::PeerRef> address_of(const NodeName& name) const;
 
@@ -172,6 +183,7 @@ class Overlay {
   Time next_shuffle_at_{0};
   // Nodes sent in our last shuffle: evicted first when the reply arrives.
   std::vector<NodeName> last_shuffle_sample_;
+  bool last_shuffle_taught_ = true;  // the last shuffle reply held a node new to the passive view
 };
 
 }  // namespace lashup

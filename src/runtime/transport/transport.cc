@@ -104,6 +104,7 @@ class Transport::Impl {
   bool wins_over(const Connection* candidate, const Connection* existing) const;
   void establish(Connection* c);
   void write_frame(Connection* c, wire::ByteView message);
+  size_t write_now(Connection* c, wire::ByteView frame);
   // A connection that is no longer the current one of a peer ends in one of
   // these. fail() counts nothing; the callers count.
   void fail(Connection* c, bool report_down);
@@ -204,6 +205,7 @@ void Transport::Impl::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* a
   if (impl->tls_) {
     SSL* ssl = SSL_new(impl->tls_.get());
     if (ssl != nullptr) {
+      SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);  // write_now
       bev = bufferevent_openssl_socket_new(impl->base_, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
       if (bev == nullptr) SSL_free(ssl);
     }
@@ -238,6 +240,7 @@ void Transport::Impl::connect(const std::string& name, const std::string& addres
   if (tls_) {
     SSL* ssl = SSL_new(tls_.get());
     if (ssl != nullptr) {
+      SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);  // write_now
       bev = bufferevent_openssl_socket_new(base_, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
       if (bev == nullptr) SSL_free(ssl);
     }
@@ -396,8 +399,33 @@ void Transport::Impl::establish(Connection* c) {
 
 void Transport::Impl::write_frame(Connection* c, wire::ByteView message) {
   const wire::Bytes frame = wire::encode_frame(message);
-  bufferevent_write(c->bev, frame.data(), frame.size());
   stats_.bytes_sent += frame.size();
+  const size_t written = write_now(c, frame);
+  if (written < frame.size()) bufferevent_write(c->bev, frame.data() + written, frame.size() - written);
+}
+
+// A bufferevent writes only once the socket reports writable: a message to
+// an idle connection cost a wake-up of the loop and two epoll_ctl calls. So
+// a frame for a connection with nothing queued is written at once, and only
+// what the socket does not take is queued. With TLS only a frame of one
+// record is: if SSL_write cannot finish, OpenSSL keeps the record and must be
+// called again with the same bytes, which the bufferevent then does (its
+// first write covers up to 16 KiB of the queue, the whole frame; the buffer
+// may move, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). Returns the bytes written.
+size_t Transport::Impl::write_now(Connection* c, wire::ByteView frame) {
+  if (!c->transport_connected || evbuffer_get_length(bufferevent_get_output(c->bev)) != 0) return 0;
+  if (!tls_) {
+    const ssize_t n = ::send(bufferevent_getfd(c->bev), frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n > 0 ? static_cast<size_t>(n) : 0;  // an error shows on the bufferevent's own write
+  }
+  constexpr size_t kTlsRecordBytesMax = 16384;
+  SSL* ssl = bufferevent_openssl_get_ssl(c->bev);
+  // SSL_want: a record of OpenSSL's own (a key update) waits for the socket.
+  if (frame.size() > kTlsRecordBytesMax || ssl == nullptr || SSL_want(ssl) != SSL_NOTHING) return 0;
+  ERR_clear_error();
+  const int n = SSL_write(ssl, frame.data(), static_cast<int>(frame.size()));
+  if (n <= 0) ERR_clear_error();  // the bufferevent's retry reports a real failure
+  return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 bool Transport::Impl::send(const std::string& peer, std::span<const uint8_t> message) {

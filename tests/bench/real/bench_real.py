@@ -3,7 +3,7 @@
 failure detection, recovery and footprint, as JSON lines on stdout.
 
 usage: bench_real.py [--nodes 16] [--kill-trials 15] [--stop-trials 8]
-                     [--idle-s 20] [--set KEY=VALUE ...] [--workdir DIR] PATH/TO/lashupd
+                     [--idle-s 60] [--set KEY=VALUE ...] [--workdir DIR] PATH/TO/lashupd
 
 Lines (units last in the field names; scripts/bench-real.sh appends them to
 docs/bench/real.jsonl):
@@ -369,7 +369,8 @@ def main():
     parser = bench_parser(__doc__.splitlines()[0])
     parser.add_argument("--kill-trials", type=int, default=15)
     parser.add_argument("--stop-trials", type=int, default=8)
-    parser.add_argument("--idle-s", type=float, default=20)
+    # Longer than the 30 s shuffle period: the window holds about 32 shuffles.
+    parser.add_argument("--idle-s", type=float, default=60)
     options = parser.parse_args()
     cluster, names = bench_cluster(options)
     # Victims skip n01, the first seed, so that a restarting victim always

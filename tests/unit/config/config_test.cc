@@ -108,6 +108,17 @@ TEST(Config, probe_timeout_floor_must_not_exceed_ceiling) {
   EXPECT_FALSE(c.set("detector.probe_timeout_min_ms", "5000"));
   EXPECT_TRUE(c.set("detector.probe_timeout_max_ms", "10000"));
   EXPECT_TRUE(c.set("detector.probe_timeout_min_ms", "5000"));
+  EXPECT_FALSE(c.set("detector.probe_timeout_max_ms", "4000"));
+}
+
+TEST(Config, heartbeat_timeout_floor_must_not_exceed_ceiling) {
+  Config c;
+  Status s = c.set("detector.heartbeat_timeout_min_ms", "2500");
+  EXPECT_FALSE(s);
+  EXPECT_NE(s.message().find("detector.heartbeat_timeout_min_ms (2500) must not exceed"), std::string::npos);
+  EXPECT_TRUE(c.set("detector.heartbeat_timeout_min_ms", "2000"));
+  EXPECT_FALSE(c.set("detector.probe_timeout_max_ms", "1999"));
+  EXPECT_TRUE(c.set("detector.probe_timeout_max_ms", "2000"));
 }
 
 TEST(Config, load_text_reads_key_value_lines_with_comments_and_quotes) {

@@ -280,7 +280,10 @@ class HeartbeatTest : public ::testing::Test {
     DetectorConfig c;
     c.probe_interval = 100ms;
     c.heartbeat_interval = kRound;
-    c.probe_timeout_min = 150ms;
+    // Heartbeat deadlines use their own floor, not the pings' (which apply
+    // to pings for indirect probes and health checks).
+    c.heartbeat_timeout_min = 150ms;
+    c.probe_timeout_min = 250ms;
     c.probe_timeout_max = 1000ms;
     c.indirect_probes = 2;
     c.suspicion_timeout = 400ms;
@@ -357,7 +360,7 @@ TEST_F(HeartbeatTest, echoes_the_latest_heartbeat_received_and_learns_round_trip
   // Its heartbeat of the last round, sent 1 ms into it and received 2 ms in.
   EXPECT_EQ(beat->echo_sent_at_us, (now_ - kRound + 1ms).count());
   EXPECT_EQ(beat->echo_held_us, static_cast<uint64_t>((kRound - 2ms).count()));
-  EXPECT_EQ(detector_.probe_timeout("a"), 150ms);  // 2 ms round trips: the floor
+  EXPECT_EQ(detector_.probe_timeout("a"), 250ms);  // 2 ms round trips: the pings' floor
 }
 
 TEST_F(HeartbeatTest, a_silent_neighbour_is_suspected_a_round_and_the_timeout_after_its_last_heartbeat) {

@@ -225,6 +225,47 @@ TEST_F(OverlayTest, shuffle_at_the_end_of_its_walk_replies_and_keeps_what_it_rec
   EXPECT_TRUE(passive.count("s1") && passive.count("s2"));
 }
 
+// Advances time in 50 ms steps until the overlay sends a shuffle, for at most
+// `limit`; returns how long that took (nullopt: none sent).
+std::optional<Duration> time_to_next_shuffle(Overlay& o, Time& now, Duration limit) {
+  for (Duration waited{0}; waited <= limit; waited += 50ms, now += 50ms) {
+    Actions out;
+    o.tick(now, out);
+    if (!sends_of(out, MessageType::shuffle).empty()) return waited;
+  }
+  return std::nullopt;
+}
+
+TEST_F(OverlayTest, shuffles_are_fast_while_the_passive_view_fills_and_slow_once_replies_teach_nothing) {
+  OverlayConfig config;
+  config.shuffle_interval = 30s;
+  config.active_view_size = 1;  // full with "a": no neighbour requests take nodes out of the passive view
+  Overlay& o = make(config);
+  fill_active({"a"});
+  o.learn_passive(peer("p1"));
+  // Short passive view, nothing heard yet: the filling pace (2.5 s +/- 50%,
+  // then the next round start).
+  auto first = time_to_next_shuffle(o, now_, 5s);
+  ASSERT_TRUE(first.has_value());
+  auto second = time_to_next_shuffle(o, now_, 5s);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_LE(*second, 3750ms);
+  // A reply naming only nodes we know: the view is as full as this cluster
+  // allows. The shuffle already scheduled comes, the next one only at the
+  // configured pace (30 s +/- 50%).
+  deliver("x", wire::encode(wire::ShuffleReply{{peer("p1"), peer("a")}}));
+  ASSERT_TRUE(time_to_next_shuffle(o, now_, 5s).has_value());
+  auto slow = time_to_next_shuffle(o, now_, 60s);
+  ASSERT_TRUE(slow.has_value());
+  EXPECT_GE(*slow, 15s);
+  // A reply with a new node: fast again (after the one already scheduled).
+  deliver("y", wire::encode(wire::ShuffleReply{{peer("p2")}}));
+  ASSERT_TRUE(time_to_next_shuffle(o, now_, 60s).has_value());
+  auto fast = time_to_next_shuffle(o, now_, 5s);
+  ASSERT_TRUE(fast.has_value());
+  EXPECT_LE(*fast, 3750ms);
+}
+
 TEST_F(OverlayTest, filling_skips_nodes_in_link_reports) {
   Overlay& o = make();
   o.learn_passive(peer("bad"));

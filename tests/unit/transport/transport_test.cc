@@ -118,6 +118,42 @@ TEST_F(TransportTest, exchanges_messages_in_plaintext_when_tls_is_off) {
   EXPECT_EQ(a.recorder.messages[0].second, bytes_of("plain"));
 }
 
+// Small frames are written at once while nothing is queued; once the socket
+// takes no more, the rest queues behind the frame OpenSSL could not finish.
+// Every message must arrive whole and in order, with TLS and without.
+class TransportBurstTest : public TransportTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(TransportBurstTest, a_burst_that_fills_the_socket_arrives_whole_and_in_order) {
+  TransportOptions a_options = options_for("a");
+  TransportOptions b_options = options_for("b");
+  a_options.tls = b_options.tls = GetParam();
+  a_options.send_queue_bytes_max = 1u << 20;
+  Node& a = start(a_options);
+  Node& b = start(b_options);
+  connect_pair(a, "b", b);
+  // The loop does not run while we send: the kernel's socket buffers fill,
+  // then the queue does, up to its bound.
+  std::vector<wire::Bytes> sent;
+  for (uint32_t i = 0; i < 100000; ++i) {
+    wire::Bytes message(1000 + i % 3000, static_cast<uint8_t>(i));
+    for (size_t k = 0; k < 4; ++k) message[k] = static_cast<uint8_t>(i >> (8 * k));
+    if (!a->send("b", message)) break;
+    sent.push_back(std::move(message));
+  }
+  ASSERT_LT(sent.size(), 100000u);  // the bound was reached
+  EXPECT_EQ(a->stats().send_queue_drops, 1u);
+  ASSERT_TRUE(run_until([&] { return b.recorder.messages.size() >= sent.size(); }));
+  ASSERT_EQ(b.recorder.messages.size(), sent.size());
+  for (size_t i = 0; i < sent.size(); ++i) {
+    ASSERT_EQ(b.recorder.messages[i].second, sent[i]) << "message " << i;
+  }
+  EXPECT_TRUE(a.recorder.downs.empty());
+  EXPECT_TRUE(b.recorder.downs.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(TlsAndPlaintext, TransportBurstTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "tls" : "plaintext"; });
+
 TEST_F(TransportTest, contact_connect_with_empty_name_learns_the_name) {
   Node& a = start("a");
   Node& b = start("b");
