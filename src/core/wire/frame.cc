@@ -7,13 +7,17 @@ namespace lashup::wire {
 Bytes encode_frame(ByteView message) {
   Bytes out;
   out.reserve(kFrameHeaderBytes + message.size());
+  append_frame(out, message);
+  return out;
+}
+
+void append_frame(Bytes& out, ByteView message) {
   const auto len = static_cast<uint32_t>(message.size());
   out.push_back(static_cast<uint8_t>(len >> 24));
   out.push_back(static_cast<uint8_t>(len >> 16));
   out.push_back(static_cast<uint8_t>(len >> 8));
   out.push_back(static_cast<uint8_t>(len));
   out.insert(out.end(), message.begin(), message.end());
-  return out;
 }
 
 Status FrameAssembler::feed(ByteView chunk) {

@@ -17,6 +17,8 @@ inline constexpr size_t kFrameHeaderBytes = 4;
 inline constexpr uint32_t kFrameMaxBytesDefault = 4u << 20;  // 4 MiB
 
 Bytes encode_frame(ByteView message);
+// Appends the frame of `message` to `out` (several frames, one write).
+void append_frame(Bytes& out, ByteView message);
 
 class FrameAssembler {
  public:

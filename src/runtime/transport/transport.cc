@@ -60,6 +60,9 @@ struct Connection {
   uint32_t protocol_version = 0;  // negotiated in the handshake
   uint64_t serial = 0;  // creation order: among duplicates from one initiator the newer wins
   wire::FrameAssembler frames;
+  // Frames sent during the current loop turn, written together at its end
+  // (Impl::flush_unsent) straight to the socket when nothing is queued.
+  wire::Bytes unsent;
 
   explicit Connection(uint32_t frame_bytes_max) : frames(frame_bytes_max) {}
   bool dead() const { return bev == nullptr; }
@@ -88,6 +91,7 @@ class Transport::Impl {
   static void on_event(bufferevent*, short what, void* connection);
   static void on_deadline(evutil_socket_t, short, void* connection);
   static void on_reap(evutil_socket_t, short, void* self);
+  static void on_flush(evutil_socket_t, short, void* self);
 
   Connection* add_connection(bufferevent* bev, bool outbound, std::string address);
   void handle_read(Connection* c);
@@ -104,7 +108,12 @@ class Transport::Impl {
   bool wins_over(const Connection* candidate, const Connection* existing) const;
   void establish(Connection* c);
   void write_frame(Connection* c, wire::ByteView message);
-  size_t write_now(Connection* c, wire::ByteView frame);
+  void flush_unsent();
+  void flush_unsent(Connection* c);
+  size_t write_now(Connection* c, wire::ByteView bytes);
+  size_t queued_bytes(Connection* c) const {
+    return evbuffer_get_length(bufferevent_get_output(c->bev)) + c->unsent.size();
+  }
   // A connection that is no longer the current one of a peer ends in one of
   // these. fail() counts nothing; the callers count.
   void fail(Connection* c, bool report_down);
@@ -119,6 +128,8 @@ class Transport::Impl {
   SslCtxPtr tls_;
   evconnlistener* acceptor_ = nullptr;
   event* reaper_ = nullptr;
+  event* flusher_ = nullptr;
+  std::vector<Connection*> to_flush_;  // connections with unsent frames
   std::string bound_address_;
   TransportStats stats_;
   uint64_t next_serial_ = 0;
@@ -140,6 +151,7 @@ Transport::Impl::~Impl() {
   }
   if (acceptor_ != nullptr) evconnlistener_free(acceptor_);
   if (reaper_ != nullptr) event_free(reaper_);
+  if (flusher_ != nullptr) event_free(flusher_);
 }
 
 Status Transport::Impl::start() {
@@ -157,7 +169,8 @@ Status Transport::Impl::start() {
   Result<SocketAddress> address = resolve_address(options_.listen_address, /*for_listening=*/true);
   if (!address) return Status::invalid("listen address: " + address.status().message());
   reaper_ = event_new(base_, -1, 0, &Impl::on_reap, this);
-  if (reaper_ == nullptr) return Status::internal("event_new failed");
+  flusher_ = event_new(base_, -1, 0, &Impl::on_flush, this);
+  if (reaper_ == nullptr || flusher_ == nullptr) return Status::internal("event_new failed");
   acceptor_ = evconnlistener_new_bind(base_, &Impl::on_accept, this,
                                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
                                       address->get(), static_cast<int>(address->length));
@@ -397,34 +410,72 @@ void Transport::Impl::establish(Connection* c) {
 
 // --- writing ------------------------------------------------------------------
 
+// A bufferevent writes only once the socket reports writable: a message to
+// an idle connection cost the loop a second turn and two epoll_ctl calls.
+// So the frames of one loop turn are gathered per connection and written at
+// its end straight to the socket when nothing is queued there (one TLS
+// record per 16 KiB, as the bufferevent would); only what the socket does not
+// take is queued in the bufferevent. A frame for a connection whose
+// bufferevent still holds data is queued behind it at once.
 void Transport::Impl::write_frame(Connection* c, wire::ByteView message) {
-  const wire::Bytes frame = wire::encode_frame(message);
-  stats_.bytes_sent += frame.size();
-  const size_t written = write_now(c, frame);
-  if (written < frame.size()) bufferevent_write(c->bev, frame.data() + written, frame.size() - written);
+  stats_.bytes_sent += wire::kFrameHeaderBytes + message.size();
+  const bool direct = c->transport_connected && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+  if (!direct) {
+    const wire::Bytes frame = wire::encode_frame(message);
+    bufferevent_write(c->bev, frame.data(), frame.size());
+    return;
+  }
+  if (c->unsent.empty()) {
+    to_flush_.push_back(c);
+    event_active(flusher_, EV_TIMEOUT, 0);
+  }
+  wire::append_frame(c->unsent, message);
 }
 
-// A bufferevent writes only once the socket reports writable: a message to
-// an idle connection cost a wake-up of the loop and two epoll_ctl calls. So
-// a frame for a connection with nothing queued is written at once, and only
-// what the socket does not take is queued. With TLS only a frame of one
-// record is: if SSL_write cannot finish, OpenSSL keeps the record and must be
-// called again with the same bytes, which the bufferevent then does (its
-// first write covers up to 16 KiB of the queue, the whole frame; the buffer
-// may move, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). Returns the bytes written.
-size_t Transport::Impl::write_now(Connection* c, wire::ByteView frame) {
+void Transport::Impl::on_flush(evutil_socket_t, short, void* self) { static_cast<Impl*>(self)->flush_unsent(); }
+
+void Transport::Impl::flush_unsent() {
+  std::vector<Connection*> connections;
+  connections.swap(to_flush_);
+  for (Connection* c : connections) {
+    if (!c->dead()) flush_unsent(c);
+  }
+}
+
+void Transport::Impl::flush_unsent(Connection* c) {
+  if (c->unsent.empty()) return;
+  constexpr size_t kTlsRecordBytesMax = 16384;
+  const wire::ByteView unsent(c->unsent);
+  size_t written = 0;
+  while (written < unsent.size()) {
+    const size_t chunk = tls_ ? std::min(kTlsRecordBytesMax, unsent.size() - written) : unsent.size() - written;
+    const size_t n = write_now(c, unsent.subspan(written, chunk));
+    written += n;
+    if (n < chunk) break;
+  }
+  if (written < unsent.size()) bufferevent_write(c->bev, unsent.data() + written, unsent.size() - written);
+  c->unsent.clear();
+}
+
+// Writes `bytes` (with TLS, at most one record) to the socket if nothing is
+// queued in the bufferevent; returns how many were written. If SSL_write
+// cannot finish the record, OpenSSL keeps it and must be called again with
+// the same bytes: the caller queues them first, and the bufferevent's next
+// write (up to 16 KiB of its queue, so at least these) completes it; the
+// buffer may move (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). A write error
+// shows on the bufferevent's own write.
+size_t Transport::Impl::write_now(Connection* c, wire::ByteView bytes) {
   if (!c->transport_connected || evbuffer_get_length(bufferevent_get_output(c->bev)) != 0) return 0;
   if (!tls_) {
-    const ssize_t n = ::send(bufferevent_getfd(c->bev), frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    return n > 0 ? static_cast<size_t>(n) : 0;  // an error shows on the bufferevent's own write
+    const ssize_t n = ::send(bufferevent_getfd(c->bev), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n > 0 ? static_cast<size_t>(n) : 0;
   }
-  constexpr size_t kTlsRecordBytesMax = 16384;
   SSL* ssl = bufferevent_openssl_get_ssl(c->bev);
-  // SSL_want: a record of OpenSSL's own (a key update) waits for the socket.
-  if (frame.size() > kTlsRecordBytesMax || ssl == nullptr || SSL_want(ssl) != SSL_NOTHING) return 0;
+  // SSL_want_write: a record of OpenSSL's own (a key update) waits for the socket.
+  if (ssl == nullptr || SSL_want_write(ssl)) return 0;
   ERR_clear_error();
-  const int n = SSL_write(ssl, frame.data(), static_cast<int>(frame.size()));
-  if (n <= 0) ERR_clear_error();  // the bufferevent's retry reports a real failure
+  const int n = SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size()));
+  if (n <= 0) ERR_clear_error();
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
@@ -432,7 +483,7 @@ bool Transport::Impl::send(const std::string& peer, std::span<const uint8_t> mes
   auto found = current_.find(peer);
   if (found == current_.end()) return false;
   Connection* c = found->second;
-  const size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+  const size_t queued = queued_bytes(c);
   if (message.empty() || message.size() > options_.frame_bytes_max) return false;
   if (queued + wire::kFrameHeaderBytes + message.size() > options_.send_queue_bytes_max) {
     ++stats_.send_queue_drops;
@@ -526,6 +577,7 @@ void Transport::Impl::fail(Connection* c, bool report_down) {
 }
 
 void Transport::Impl::begin_graceful_close(Connection* c) {
+  flush_unsent(c);  // what was sent before the close leaves first
   if (c->phase == Phase::established) current_.erase(c->peer_name);
   c->phase = Phase::closing;
   bufferevent_set_timeouts(c->bev, nullptr, nullptr);
@@ -565,6 +617,7 @@ void Transport::Impl::shut_down() {
 
 void Transport::Impl::destroy(Connection* c) {
   if (c->dead()) return;
+  std::erase(to_flush_, c);  // the reaper may run before the flush
   if (c->phase == Phase::established) current_.erase(c->peer_name);
   bufferevent_setcb(c->bev, nullptr, nullptr, nullptr, nullptr);
   bufferevent_free(c->bev);

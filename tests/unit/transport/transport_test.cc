@@ -118,21 +118,23 @@ TEST_F(TransportTest, exchanges_messages_in_plaintext_when_tls_is_off) {
   EXPECT_EQ(a.recorder.messages[0].second, bytes_of("plain"));
 }
 
-// Small frames are written at once while nothing is queued; once the socket
-// takes no more, the rest queues behind the frame OpenSSL could not finish.
-// Every message must arrive whole and in order, with TLS and without.
+// The frames of a loop turn are written together at its end while nothing
+// is queued; once the socket takes no more, the rest queues behind the
+// record OpenSSL could not finish. Every message must arrive whole and in
+// order, with TLS and without.
 class TransportBurstTest : public TransportTest, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(TransportBurstTest, a_burst_that_fills_the_socket_arrives_whole_and_in_order) {
   TransportOptions a_options = options_for("a");
   TransportOptions b_options = options_for("b");
   a_options.tls = b_options.tls = GetParam();
-  a_options.send_queue_bytes_max = 1u << 20;
+  a_options.send_queue_bytes_max = 16u << 20;  // more than the kernel takes at once
   Node& a = start(a_options);
   Node& b = start(b_options);
   connect_pair(a, "b", b);
-  // The loop does not run while we send: the kernel's socket buffers fill,
-  // then the queue does, up to its bound.
+  // The loop does not run while we send, so the frames gather up to the
+  // queue's bound; written at the end of the loop turn, they are more than
+  // the kernel's socket buffers take, and SSL_write stops inside a record.
   std::vector<wire::Bytes> sent;
   for (uint32_t i = 0; i < 100000; ++i) {
     wire::Bytes message(1000 + i % 3000, static_cast<uint8_t>(i));
