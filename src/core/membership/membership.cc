@@ -58,6 +58,8 @@ void Membership::set_active_view(Time now, std::vector<NodeName> sorted_names, b
   self_record_.active_view = std::move(sorted_names);
   set_edges_from(self_id_, self_record_.active_view);
   bump_own(now, out, urgent);
+  // A new neighbour may end an isolation whose events are held.
+  if (changes_pending_) out.wake_no_later_than(std::max(now, next_report_at_));
 }
 
 void Membership::set_link_reports(Time now, std::vector<NodeName> sorted_names, Actions& out) {
@@ -153,7 +155,7 @@ bool Membership::handle(Time now, const NodeName& from, wire::MessageType type, 
         queue_forward(now, id, m->ttl > 0 ? m->ttl - 1 : 0, from, out);
       }
       report_changes(now, out);
-      if (changes_pending_) out.wake_no_later_than(next_report_at_);
+      if (changes_pending_) out.wake_no_later_than(report_due_at());
       return true;
     }
     case wire::MessageType::member_digest: {
@@ -289,7 +291,7 @@ void Membership::tick(Time now, Actions& out) {
   out.wake_no_later_than(next_sync_at_);
   report_changes(now, out);
   if (own_dirty_) out.wake_no_later_than(own_flood_at_);
-  if (changes_pending_) out.wake_no_later_than(next_report_at_);
+  if (changes_pending_) out.wake_no_later_than(report_due_at());
   out.wake_no_later_than(next_refresh_at_);
   out.wake_no_later_than(next_expiry_at_);
 }
@@ -654,6 +656,10 @@ std::vector<bool> Membership::excluded() const {
   return out;
 }
 
+Time Membership::report_due_at() const {
+  return isolated_since_ ? std::max(next_report_at_, *isolated_since_ + config_.isolation_grace) : next_report_at_;
+}
+
 void Membership::report_changes(Time now, Actions& out) {
   if (!changes_pending_ || now < next_report_at_) return;
   const RouteTree& tree = own_tree();
@@ -673,10 +679,10 @@ void Membership::report_changes(Time now, Actions& out) {
     isolated_since_.reset();
   } else {
     if (!isolated_since_) isolated_since_ = now;
-    if (now < *isolated_since_ + config_.isolation_grace) {
-      next_report_at_ = *isolated_since_ + config_.isolation_grace;
-      return;  // changes_pending_ stays set: the caller asks to wake then
-    }
+    // changes_pending_ stays set: the caller asks to wake at the end of the
+    // grace (report_due_at), and any change before it (a neighbour again)
+    // is looked at when it comes, so the hold ends with the isolation.
+    if (now < *isolated_since_ + config_.isolation_grace) return;
   }
   changes_pending_ = false;
   next_report_at_ = now + config_.event_coalesce;

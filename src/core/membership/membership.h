@@ -175,6 +175,9 @@ class Membership {
   const RouteTree& own_tree() const;
   std::vector<bool> excluded() const;
   void report_changes(Time now, Actions& out);
+  // When pending changes are to be reported: after the coalescing window,
+  // or while this node reaches no member, at the end of the isolation grace.
+  Time report_due_at() const;
   void expire(Time now, Actions& out);
 
   MembershipConfig config_;

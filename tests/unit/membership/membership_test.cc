@@ -374,6 +374,37 @@ TEST_F(MembershipTest, a_member_heard_of_before_it_links_in_is_not_reported_unre
   EXPECT_EQ(changes[0].state, Reachability::reachable);
 }
 
+TEST_F(MembershipTest, an_isolated_node_holds_its_events_until_it_reaches_a_member_again_and_not_longer) {
+  receive("a", {record("a", 1, {"me"}), record("b", 1, {"me"})});
+  ASSERT_TRUE(membership_->reachable("a") && membership_->reachable("b"));
+  // Both neighbours gone at once: the node reaches nobody, and holds the news.
+  Actions out;
+  membership_->set_active_view(now_, {}, true, out);
+  membership_->tick(now_, out);
+  EXPECT_TRUE(events<ReachabilityChanged>(out).empty());
+  // Held: the next look is at the end of the grace (membership.isolation_grace_ms), not at once.
+  now_ += 1ms;
+  Actions held;
+  membership_->tick(now_, held);
+  EXPECT_TRUE(events<ReachabilityChanged>(held).empty());
+  ASSERT_TRUE(held.wake_at.has_value());
+  EXPECT_EQ(*held.wake_at, now_ - 1ms + 1s);
+  // 100 ms later it links in through a new neighbour: everything is reported
+  // at once, not at the end of the grace.
+  now_ += 100ms;
+  Actions linked;
+  connections_.on_up(now_, "c", wire::kProtocolVersion, linked);
+  membership_->set_active_view(now_, {"c"}, true, linked);
+  Actions records = receive("c", {record("c", 1, {"me", "y"}), record("y", 1, {"c"})});
+  std::map<NodeName, Reachability> reported;
+  for (const auto& change : events<ReachabilityChanged>(linked)) reported[change.name] = change.state;
+  for (const auto& change : events<ReachabilityChanged>(records)) reported[change.name] = change.state;
+  EXPECT_EQ(reported, (std::map<NodeName, Reachability>{{"a", Reachability::unreachable},
+                                                         {"b", Reachability::unreachable},
+                                                         {"c", Reachability::reachable},
+                                                         {"y", Reachability::reachable}}));
+}
+
 TEST_F(MembershipTest, dropping_a_neighbour_triggers_the_cascade_hook) {
   receive("a", {record("a", 1, {"me", "b"})});
   receive("a", {record("a", 2, {"me"})});
