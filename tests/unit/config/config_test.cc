@@ -103,22 +103,18 @@ TEST(Config, walk_lengths_must_stay_ordered) {
   EXPECT_FALSE(c.set("overlay.active_random_walk_length", "6"));
 }
 
-TEST(Config, probe_timeout_floor_must_not_exceed_ceiling) {
-  Config c;
-  EXPECT_FALSE(c.set("detector.probe_timeout_min_ms", "5000"));
-  EXPECT_TRUE(c.set("detector.probe_timeout_max_ms", "10000"));
-  EXPECT_TRUE(c.set("detector.probe_timeout_min_ms", "5000"));
-  EXPECT_FALSE(c.set("detector.probe_timeout_max_ms", "4000"));
-}
-
-TEST(Config, heartbeat_timeout_floor_must_not_exceed_ceiling) {
-  Config c;
-  Status s = c.set("detector.heartbeat_timeout_min_ms", "2500");
-  EXPECT_FALSE(s);
-  EXPECT_NE(s.message().find("detector.heartbeat_timeout_min_ms (2500) must not exceed"), std::string::npos);
-  EXPECT_TRUE(c.set("detector.heartbeat_timeout_min_ms", "2000"));
-  EXPECT_FALSE(c.set("detector.probe_timeout_max_ms", "1999"));
-  EXPECT_TRUE(c.set("detector.probe_timeout_max_ms", "2000"));
+TEST(Config, timeout_floors_must_not_exceed_the_ceiling) {
+  for (const std::string floor : {"detector.probe_timeout_min_ms", "detector.heartbeat_timeout_min_ms"}) {
+    SCOPED_TRACE(floor);
+    Config c;
+    Status s = c.set(floor, "2500");
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.message().find(floor + " (2500) must not exceed detector.probe_timeout_max_ms (2000)"), std::string::npos);
+    EXPECT_TRUE(c.set(floor, "2000"));
+    EXPECT_FALSE(c.set("detector.probe_timeout_max_ms", "1999"));
+    EXPECT_TRUE(c.set("detector.probe_timeout_max_ms", "10000"));
+    EXPECT_TRUE(c.set(floor, "5000"));
+  }
 }
 
 TEST(Config, load_text_reads_key_value_lines_with_comments_and_quotes) {
