@@ -836,12 +836,15 @@ void NodeRuntime::note_convergence() {
   }
 }
 
-// Every second, at the start of a detector round: in the wake-up the round
-// causes anyway (RoundGrid).
+// At most a second apart (the stats are documented as refreshed at least
+// once a second), at the start of a detector round: in the wake-up the round
+// causes anyway (RoundGrid). Rounds of a second or more are not waited for.
 void NodeRuntime::arm_housekeeping() {
-  const RoundGrid grid{node_config_.detector.heartbeat_interval, node_config_.detector.round_offset};
+  RoundGrid grid{node_config_.detector.heartbeat_interval, node_config_.detector.round_offset};
+  if (grid.length >= kHousekeepingPeriod) grid.length = Duration(0);
   const Time t = now();
-  const Duration delay = grid.at_or_after(t + kHousekeepingPeriod) - t;
+  // The first round start in [t + period - round, t + period).
+  const Duration delay = grid.at_or_after(t + kHousekeepingPeriod - grid.length) - t;
   timeval tv{static_cast<time_t>(delay.count() / 1'000'000), static_cast<suseconds_t>(delay.count() % 1'000'000)};
   evtimer_add(housekeeping_event_, &tv);
 }
