@@ -258,7 +258,10 @@ LASHUP_API uint64_t lashup_event_incarnation(const lashup_event_t *ev);
 /* HEALTH_CHECK: the id lashup_node_health_check returned; KV_UPDATE_DONE: the
  * id lashup_kv_update_async returned. */
 LASHUP_API uint64_t lashup_event_request_id(const lashup_event_t *ev);
-/* HEALTH_CHECK: the round trip in microseconds when alive. */
+/* HEALTH_CHECK: the round trip in microseconds when alive, as the node's
+ * loop clock measures it. That clock may run up to 2 ms ahead within one
+ * wake-up (to run timers that are about due), so a round trip of less than
+ * 2 ms can read 0. */
 LASHUP_API uint64_t lashup_event_rtt_us(const lashup_event_t *ev);
 /* Microseconds on CLOCK_MONOTONIC when the loop thread queued the event. */
 LASHUP_API uint64_t lashup_event_time_us(const lashup_event_t *ev);
