@@ -3,29 +3,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/common/json_string.h"
+
 namespace lashup::sim {
 
-void JsonLine::quoted(std::string_view text) {
-  body_ += '"';
-  for (const char c : text) {
-    switch (c) {
-      case '"': body_ += "\\\""; break;
-      case '\\': body_ += "\\\\"; break;
-      case '\n': body_ += "\\n"; break;
-      case '\r': body_ += "\\r"; break;
-      case '\t': body_ += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          body_ += escaped;
-        } else {
-          body_ += c;
-        }
-    }
-  }
-  body_ += '"';
-}
+void JsonLine::quoted(std::string_view text) { append_json_string(body_, text); }
 
 void JsonLine::key(std::string_view name) {
   if (!body_.empty()) body_ += ',';

@@ -93,6 +93,9 @@ class Transport::Impl {
   static void on_reap(evutil_socket_t, short, void* self);
   static void on_flush(evutil_socket_t, short, void* self);
 
+  // A bufferevent for `fd` (-1: connect later), with TLS unless it is off;
+  // nullptr if one cannot be made.
+  bufferevent* new_bufferevent(evutil_socket_t fd, bool outbound);
   Connection* add_connection(bufferevent* bev, bool outbound, std::string address);
   void handle_read(Connection* c);
   void handle_event(Connection* c, short what);
@@ -111,6 +114,10 @@ class Transport::Impl {
   void flush_unsent();
   void flush_unsent(Connection* c);
   size_t write_now(Connection* c, wire::ByteView bytes);
+  // Connected (with TLS: handshake done) and nothing in the bufferevent's queue.
+  static bool writable_now(Connection* c) {
+    return c->transport_connected && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+  }
   size_t queued_bytes(Connection* c) const {
     return evbuffer_get_length(bufferevent_get_output(c->bev)) + c->unsent.size();
   }
@@ -186,6 +193,17 @@ Status Transport::Impl::start() {
   return Status::ok();
 }
 
+bufferevent* Transport::Impl::new_bufferevent(evutil_socket_t fd, bool outbound) {
+  if (!tls_) return bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  SSL* ssl = SSL_new(tls_.get());
+  if (ssl == nullptr) return nullptr;
+  SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);  // write_now
+  bufferevent* bev = bufferevent_openssl_socket_new(
+      base_, fd, ssl, outbound ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+  if (bev == nullptr) SSL_free(ssl);
+  return bev;
+}
+
 Connection* Transport::Impl::add_connection(bufferevent* bev, bool outbound, std::string address) {
   auto owned = std::make_unique<Connection>(options_.frame_bytes_max);
   Connection* c = owned.get();
@@ -214,17 +232,7 @@ void Transport::Impl::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* a
   }
   ++impl->stats_.connections_accepted;
   set_no_delay(fd);
-  bufferevent* bev = nullptr;
-  if (impl->tls_) {
-    SSL* ssl = SSL_new(impl->tls_.get());
-    if (ssl != nullptr) {
-      SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);  // write_now
-      bev = bufferevent_openssl_socket_new(impl->base_, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-      if (bev == nullptr) SSL_free(ssl);
-    }
-  } else {
-    bev = bufferevent_socket_new(impl->base_, fd, BEV_OPT_CLOSE_ON_FREE);
-  }
+  bufferevent* bev = impl->new_bufferevent(fd, /*outbound=*/false);
   if (bev == nullptr) {
     evutil_closesocket(fd);
     return;
@@ -249,17 +257,7 @@ void Transport::Impl::connect(const std::string& name, const std::string& addres
   Result<SocketAddress> resolved = resolve_address(address, /*for_listening=*/false);
   if (!resolved) return report_down_later(name);
   ++stats_.connections_opened;
-  bufferevent* bev = nullptr;
-  if (tls_) {
-    SSL* ssl = SSL_new(tls_.get());
-    if (ssl != nullptr) {
-      SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);  // write_now
-      bev = bufferevent_openssl_socket_new(base_, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-      if (bev == nullptr) SSL_free(ssl);
-    }
-  } else {
-    bev = bufferevent_socket_new(base_, -1, BEV_OPT_CLOSE_ON_FREE);
-  }
+  bufferevent* bev = new_bufferevent(-1, /*outbound=*/true);
   if (bev == nullptr) return report_down_later(name);
   Connection* c = add_connection(bev, /*outbound=*/true, address);
   c->expected_name = name;
@@ -419,8 +417,7 @@ void Transport::Impl::establish(Connection* c) {
 // bufferevent still holds data is queued behind it at once.
 void Transport::Impl::write_frame(Connection* c, wire::ByteView message) {
   stats_.bytes_sent += wire::kFrameHeaderBytes + message.size();
-  const bool direct = c->transport_connected && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
-  if (!direct) {
+  if (!writable_now(c)) {
     const wire::Bytes frame = wire::encode_frame(message);
     bufferevent_write(c->bev, frame.data(), frame.size());
     return;
@@ -465,7 +462,7 @@ void Transport::Impl::flush_unsent(Connection* c) {
 // buffer may move (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). A write error
 // shows on the bufferevent's own write.
 size_t Transport::Impl::write_now(Connection* c, wire::ByteView bytes) {
-  if (!c->transport_connected || evbuffer_get_length(bufferevent_get_output(c->bev)) != 0) return 0;
+  if (!writable_now(c)) return 0;
   if (!tls_) {
     const ssize_t n = ::send(bufferevent_getfd(c->bev), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     return n > 0 ? static_cast<size_t>(n) : 0;
